@@ -1,0 +1,46 @@
+// swift-tools-version:6.1
+// Duet: self-supervised audio-visual training in Swift. See DESIGN.md (../shared/DESIGN.md) for the map.
+import PackageDescription
+import Foundation
+
+// Release builds target the build machine's CPU (AVX-512 where present) as llama.cpp and ggml do:
+// the transcendental kernels are 2-4x faster with it. DUET_PORTABLE=1 builds for baseline x86-64.
+let portable = ProcessInfo.processInfo.environment["DUET_PORTABLE"] == "1"
+let nativeFlags: [SwiftSetting] = portable ? [] : [
+    .unsafeFlags(["-Xcc", "-march=native"], .when(configuration: .release)),
+]
+let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Duet",
+    products: [
+        .executable(name: "duet", targets: ["duet"]),
+        .library(name: "DuetTensor", targets: ["DuetTensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(
+            name: "DuetTensor",
+            dependencies: ["CBLAS"],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .executableTarget(
+            name: "duet",
+            dependencies: [
+                "DuetTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .testTarget(
+            name: "DuetTensorTests",
+            dependencies: ["DuetTensor"],
+            resources: [],
+            swiftSettings: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

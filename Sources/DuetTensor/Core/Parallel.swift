@@ -1,0 +1,48 @@
+// The thread pool: rows of a kernel split into contiguous ranges over Dispatch's worker threads.
+import Dispatch
+import Foundation
+import CBLAS
+
+/// Hands a non-Sendable value (a raw pointer, a closure over raw pointers) to worker threads.
+/// Safe when the workers write disjoint ranges, which every caller of `parallelFor` guarantees.
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+}
+
+/// Worker threads used by the kernels: the machine's active cores, fixed at start.
+public let kernelThreadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+/// Runs `body` over `0..<count` split into at most `kernelThreadCount` contiguous ranges.
+/// Ranges are no shorter than `grain` items, so small work stays on the calling thread.
+/// Never call sgemm inside `body`: OpenBLAS has its own threads.
+public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    let chunks = min(kernelThreadCount, max(1, count / max(grain, 1)))
+    if chunks == 1 {
+        body(0..<count)
+        return
+    }
+    withoutActuallyEscaping(body) { escaping in
+        let shared = UncheckedSendable(escaping)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let lo = count * chunk / chunks
+            let hi = count * (chunk + 1) / chunks
+            if lo < hi { shared.value(lo..<hi) }
+        }
+    }
+}
+
+/// OpenBLAS's thread count, set once by the first kernel that needs BLAS.
+public enum BLASThreads {
+    /// Sets OpenBLAS to `count` threads (call once at start; the default is the core count).
+    public static func set(_ count: Int) {
+        openblas_set_num_threads(Int32(count))
+    }
+    public static var count: Int { Int(openblas_get_num_threads()) }
+    /// The kernel set OpenBLAS chose for this processor (for example "Cooperlake" or "Haswell").
+    public static var coreName: String {
+        guard let c = openblas_get_corename() else { return "unknown" }
+        return String(cString: c)
+    }
+}

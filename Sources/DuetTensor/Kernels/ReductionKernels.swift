@@ -1,0 +1,78 @@
+// Reductions along one axis, seen as [outer, axis, inner]: sums with SIMD16 accumulators when the
+// axis is innermost, column sweeps otherwise.
+
+/// The (outer, axis, inner) sizes of `shape` around `axis`.
+func splitAround(_ shape: [Int], axis: Int) -> (outer: Int, size: Int, inner: Int) {
+    (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+}
+
+/// The sum of n contiguous floats, with 16 lanes of partial sums.
+@inline(__always)
+public func sumContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 16 <= n {
+        acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    var s = acc.sum()
+    while i < n { s += p[i]; i += 1 }
+    return s
+}
+
+/// The sum of squares of n contiguous floats.
+@inline(__always)
+public func sumSquaresContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 16 <= n {
+        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        acc += v * v
+        i += 16
+    }
+    var s = acc.sum()
+    while i < n { s += p[i] * p[i]; i += 1 }
+    return s
+}
+
+enum AxisReduction { case sum, max }
+
+/// out[o, i] = reduce over a of x[o, a, i].
+func reduceAxisKernel(_ kind: AxisReduction, _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                      outer: Int, size: Int, inner: Int) {
+    let p = UncheckedSendable((x, out))
+    if inner == 1 {
+        parallelFor(outer, grain: max(1, 8192 / max(size, 1))) { r in
+            let (x, out) = p.value
+            for o in r {
+                let row = x + o * size
+                switch kind {
+                case .sum: out[o] = sumContiguous(row, size)
+                case .max:
+                    var m = -Float.infinity
+                    for a in 0..<size where row[a] > m || row[a].isNaN { m = row[a]; if m.isNaN { break } }
+                    out[o] = m
+                }
+            }
+        }
+        return
+    }
+    parallelFor(outer * inner, grain: 1024) { r in
+        let (x, out) = p.value
+        for oi in r {
+            let o = oi / inner, i = oi % inner
+            let base = x + o * size * inner + i
+            var m: Float = kind == .sum ? 0 : -.infinity
+            for a in 0..<size {
+                let v = base[a * inner]
+                switch kind {
+                case .sum: m += v
+                case .max: if v > m || v.isNaN { m = v }
+                }
+            }
+            out[oi] = m
+        }
+    }
+}
