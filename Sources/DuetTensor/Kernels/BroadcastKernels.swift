@@ -107,7 +107,8 @@ func sumToShape(_ g: Tensor, _ shape: [Int]) -> Tensor {
     let n = g.count
     guard out.count > 0 else { return out }
     let pg = g.pointer, po = out.pointer
-    if Array(g.shape.suffix(shape.count)) == shape || (out.count > 0 && n % out.count == 0 && Array(g.shape.suffix(stripLeadingOnes(shape).count)) == stripLeadingOnes(shape)) {
+    let core = stripLeadingOnes(shape)
+    if Array(g.shape.suffix(core.count)) == core {
         // Leading axes collapse: add rows, in parallel over columns so writes stay disjoint.
         let cols = out.count, rows = n / cols
         let s = UncheckedSendable((pg, po))
