@@ -47,12 +47,12 @@ func inputWithoutTies(_ shape: [Int], seed: UInt64) -> Tensor {
 @Suite struct PoolingTests {
     @Test func handWorkedOneDimensional() {
         let x = Tensor(shape: [1, 1, 5], scalars: [1, 3, 2, 5, 4], requiresGrad: true)
-        let m = maxPool1d(x, kernel: 2)
+        let m = pool1d(.max, x, kernel: 2)
         #expect(m.scalars == [3, 5])
         m.backward(Tensor(shape: [1, 1, 2], scalars: [10, 20]))
         #expect(x.grad!.scalars == [0, 10, 0, 20, 0])
 
-        let a = avgPool1d(Tensor(shape: [1, 1, 3], scalars: [3, 6, 9]), kernel: 3, stride: 1, padding: 1)
+        let a = pool1d(.average, Tensor(shape: [1, 1, 3], scalars: [3, 6, 9]), kernel: 3, stride: 1, padding: 1)
         #expect(a.scalars == [3, 6, 5])  // padding counts: (0+3+6)/3, (3+6+9)/3, (6+9+0)/3
     }
 
@@ -75,7 +75,7 @@ func inputWithoutTies(_ shape: [Int], seed: UInt64) -> Tensor {
             let y = pool(kind, x, kernel: c.kernel, stride: c.stride, padding: c.padding)
             let expected = directPool(kind, x, kernel: c.kernel, stride: c.stride, padding: c.padding)
             #expect(y.shape == expected.shape)
-            #expect(maxRelativeDifference(y, expected) < 1e-6, "\(kind)")
+            expectClose(y, expected, tolerance: 1e-6, "\(kind) \(c.testDescription)")
         }
     }
 
@@ -89,13 +89,13 @@ func inputWithoutTies(_ shape: [Int], seed: UInt64) -> Tensor {
 
     @Test func fixedDimensionFrontEnds() {
         let x1 = inputWithoutTies([1, 2, 8], seed: 1)
-        checkGradients([x1]) { maxPool1d($0[0], kernel: 3, stride: 2, padding: 1) }
-        checkGradients([x1]) { avgPool1d($0[0], kernel: 2) }
+        checkGradients([x1]) { pool1d(.max, $0[0], kernel: 3, stride: 2, padding: 1) }
+        checkGradients([x1]) { pool1d(.average, $0[0], kernel: 2) }
         let x2 = inputWithoutTies([1, 2, 5, 6], seed: 2)
-        checkGradients([x2]) { maxPool2d($0[0], kernel: (2, 3), padding: (1, 1)) }
-        checkGradients([x2]) { avgPool2d($0[0], kernel: (3, 3), stride: (1, 2), padding: (1, 0)) }
+        checkGradients([x2]) { pool2d(.max, $0[0], kernel: (2, 3), padding: (1, 1)) }
+        checkGradients([x2]) { pool2d(.average, $0[0], kernel: (3, 3), stride: (1, 2), padding: (1, 0)) }
         let x3 = inputWithoutTies([1, 1, 4, 5, 5], seed: 3)
-        checkGradients([x3]) { maxPool3d($0[0], kernel: (1, 3, 3), stride: (1, 2, 2), padding: (0, 1, 1)) }
-        checkGradients([x3]) { avgPool3d($0[0], kernel: (2, 2, 2), stride: (2, 1, 1)) }
+        checkGradients([x3]) { pool3d(.max, $0[0], kernel: (1, 3, 3), stride: (1, 2, 2), padding: (0, 1, 1)) }
+        checkGradients([x3]) { pool3d(.average, $0[0], kernel: (2, 2, 2), stride: (2, 1, 1)) }
     }
 }

@@ -8,43 +8,28 @@ public enum PoolingKind: Sendable {
     case average
 }
 
-/// 1-D max pooling of [B, C, W]; the stride defaults to the kernel.
-public func maxPool1d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
-    pool(.max, x, kernel: [kernel], stride: stride.map { [$0] }, padding: [padding])
+/// 1-D pooling of [B, C, W]; the stride defaults to the kernel.
+public func pool1d(_ kind: PoolingKind, _ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+    pool(kind, x, kernel: [kernel], stride: stride.map { [$0] }, padding: [padding])
 }
 
-/// 2-D max pooling of [B, C, H, W]; the stride defaults to the kernel.
-public func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
-    pool(.max, x, kernel: [kernel.0, kernel.1], stride: stride.map { [$0.0, $0.1] }, padding: [padding.0, padding.1])
+/// 2-D pooling of [B, C, H, W]; the stride defaults to the kernel.
+public func pool2d(_ kind: PoolingKind, _ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
+                   padding: (Int, Int) = (0, 0)) -> Tensor {
+    pool(kind, x, kernel: [kernel.0, kernel.1], stride: stride.map { [$0.0, $0.1] }, padding: [padding.0, padding.1])
 }
 
-/// 3-D max pooling of [B, C, T, H, W]; the stride defaults to the kernel.
-public func maxPool3d(_ x: Tensor, kernel: (Int, Int, Int), stride: (Int, Int, Int)? = nil,
-                      padding: (Int, Int, Int) = (0, 0, 0)) -> Tensor {
-    pool(.max, x, kernel: [kernel.0, kernel.1, kernel.2], stride: stride.map { [$0.0, $0.1, $0.2] },
-         padding: [padding.0, padding.1, padding.2])
-}
-
-/// 1-D average pooling of [B, C, W]; the stride defaults to the kernel.
-public func avgPool1d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
-    pool(.average, x, kernel: [kernel], stride: stride.map { [$0] }, padding: [padding])
-}
-
-/// 2-D average pooling of [B, C, H, W]; the stride defaults to the kernel.
-public func avgPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
-    pool(.average, x, kernel: [kernel.0, kernel.1], stride: stride.map { [$0.0, $0.1] }, padding: [padding.0, padding.1])
-}
-
-/// 3-D average pooling of [B, C, T, H, W]; the stride defaults to the kernel.
-public func avgPool3d(_ x: Tensor, kernel: (Int, Int, Int), stride: (Int, Int, Int)? = nil,
-                      padding: (Int, Int, Int) = (0, 0, 0)) -> Tensor {
-    pool(.average, x, kernel: [kernel.0, kernel.1, kernel.2], stride: stride.map { [$0.0, $0.1, $0.2] },
+/// 3-D pooling of [B, C, T, H, W]; the stride defaults to the kernel.
+public func pool3d(_ kind: PoolingKind, _ x: Tensor, kernel: (Int, Int, Int), stride: (Int, Int, Int)? = nil,
+                   padding: (Int, Int, Int) = (0, 0, 0)) -> Tensor {
+    pool(kind, x, kernel: [kernel.0, kernel.1, kernel.2], stride: stride.map { [$0.0, $0.1, $0.2] },
          padding: [padding.0, padding.1, padding.2])
 }
 
 /// N-d pooling (N = kernel.count, from 1 to 3) of [B, C, spatial…]. Padding may be at most half
 /// the kernel on each axis (as PyTorch requires), so every window holds a real element.
-public func pool(_ kind: PoolingKind, _ x: Tensor, kernel: [Int], stride: [Int]? = nil, padding: [Int]) -> Tensor {
+public func pool(_ kind: PoolingKind, _ x: Tensor, kernel: [Int], stride: [Int]? = nil, padding: [Int]? = nil) -> Tensor {
+    let padding = padding ?? kernel.map { _ in 0 }
     precondition(x.rank == kernel.count + 2, "pool: input \(x.shape) needs \(kernel.count) spatial axes after [B, C]")
     precondition(zip(kernel, padding).allSatisfy { 2 * $1 <= $0 }, "pool: padding \(padding) exceeds half the kernel \(kernel)")
     let window = SlidingWindow(spatial: Array(x.shape[2...]), kernel: kernel, stride: stride ?? kernel, padding: padding)
