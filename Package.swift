@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "duet", targets: ["duet"]),
         .library(name: "DuetTensor", targets: ["DuetTensor"]),
+        .library(name: "DuetNN", targets: ["DuetNN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,10 +28,16 @@ let package = Package(
             dependencies: ["CBLAS"],
             swiftSettings: nativeFlags + optimise
         ),
+        .target(
+            name: "DuetNN",
+            dependencies: ["DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
         .executableTarget(
             name: "duet",
             dependencies: [
                 "DuetTensor",
+                "DuetNN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeFlags + optimise
@@ -40,6 +47,10 @@ let package = Package(
             dependencies: ["DuetTensor"],
             resources: [],
             swiftSettings: []
+        ),
+        .testTarget(
+            name: "DuetNNTests",
+            dependencies: ["DuetNN", "DuetTensor"]
         ),
     ],
     swiftLanguageModes: [.v6]

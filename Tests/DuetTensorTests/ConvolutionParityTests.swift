@@ -4,9 +4,6 @@
 import Testing
 @testable import DuetTensor
 
-private let forwardTolerance = 1e-5
-private let gradientTolerance = 1e-4
-
 /// Every `in.*` and `param.*` entry of `fixture` as a trainable leaf, keyed by its entry name.
 private func trainableLeaves(_ fixture: Fixture) throws -> [String: Tensor] {
     var leaves: [String: Tensor] = [:]

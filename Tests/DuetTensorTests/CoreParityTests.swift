@@ -4,7 +4,8 @@
 import Testing
 @testable import DuetTensor
 
-/// Forward within 1e-5 and gradients within 1e-4 relative, as the fixtures README sets.
+/// Forward within 1e-5 and gradients within 1e-4 relative, as the fixtures README sets
+/// (shared by every parity test of this target).
 let forwardTolerance = 1e-5
 let gradientTolerance = 1e-4
 
