@@ -88,3 +88,14 @@ private func bruteForceCTC(_ logits: Tensor, sample b: Int, frames: Int, labels:
         }
     }
 }
+
+@Suite struct CTCParityTests {
+    @Test func matchesPyTorch() throws {
+        // The fixture was made with zero_infinity=True and PyTorch's mean reduction.
+        try checkLossParity("loss_ctc", inputs: ["logits"]) { f, t in
+            ctcLoss(t[0], targets: try f.int32s("in.targets"), inputLengths: try f.int32s("in.input_lengths"),
+                    targetLengths: try f.int32s("in.target_lengths"), blank: Int(f.metadataFloat("blank") ?? 0),
+                    zeroInfinity: true)
+        }
+    }
+}

@@ -160,3 +160,55 @@ private func referenceCrossEntropy(_ logits: Tensor, _ labels: [Int32], smoothin
         expectScalar(noGrad { infoNCELoss(a, v, temperature: Float(tau)) }, (ce(logits) + ce(columns)) / 2)
     }
 }
+
+/// Loads fixture `name`, runs `loss` on its `in.<input>` tensors (trainable where the file holds
+/// `grad.<input>`), and checks `out.loss` and, after back-propagating `upstream.loss`, every
+/// `grad.<input>`. Shapes and sizes all come from the file.
+func checkLossParity(_ name: String, inputs: [String], gradientTolerance: Double = 1e-4,
+                     sourceLocation: SourceLocation = #_sourceLocation,
+                     _ loss: (Fixture, [Tensor]) throws -> Tensor) throws {
+    let fixture = try Fixture.load(name)
+    let tensors = try inputs.map { try fixture.tensor("in.\($0)", requiresGrad: fixture.has("grad.\($0)")) }
+    let value = try loss(fixture, tensors)
+    expectClose(value, try fixture.tensor("out.loss"), tolerance: 1e-5, "\(name) loss", sourceLocation: sourceLocation)
+    // The file's loss has shape [1]; ours is a scalar of shape [].
+    value.backward(Tensor(shape: [], scalars: [try fixture.tensor("upstream.loss").item]))
+    for (input, tensor) in zip(inputs, tensors) where tensor.requiresGrad {
+        guard let grad = tensor.grad else {
+            Issue.record("\(name): no gradient reached \(input)", sourceLocation: sourceLocation)
+            continue
+        }
+        expectClose(grad, try fixture.tensor("grad.\(input)"), tolerance: gradientTolerance, "\(name) grad.\(input)",
+                    sourceLocation: sourceLocation)
+    }
+}
+
+@Suite struct LossParityTests {
+    @Test func maskedMSEOnNormalizedPatches() throws {
+        try checkLossParity("loss_mae_normpix", inputs: ["pred", "target", "mask"]) { _, t in
+            mseLoss(t[0], normalizedPatchTargets(t[1], eps: 1e-6), mask: t[2])
+        }
+    }
+
+    @Test func smoothL1() throws {
+        try checkLossParity("loss_smooth_l1", inputs: ["pred", "target"]) { f, t in
+            smoothL1Loss(t[0], t[1], beta: f.metadataFloat("beta") ?? 1)
+        }
+    }
+
+    @Test func cosine() throws {
+        try checkLossParity("loss_cosine", inputs: ["pred", "target"]) { _, t in cosineLoss(t[0], t[1]) }
+    }
+
+    @Test func crossEntropy() throws {
+        try checkLossParity("loss_cross_entropy", inputs: ["logits"]) { f, t in
+            crossEntropyLoss(t[0], labels: try f.int32s("in.labels"), labelSmoothing: f.metadataFloat("label_smoothing") ?? 0)
+        }
+    }
+
+    @Test func infoNCE() throws {
+        try checkLossParity("loss_infonce", inputs: ["a", "v"]) { f, t in
+            infoNCELoss(t[0], t[1], temperature: f.metadataFloat("temperature") ?? 0.07)
+        }
+    }
+}
