@@ -18,8 +18,8 @@ public enum CTCReduction: Sendable {
 /// - `inputLengths`: the frames of each sample (at most T); frames past it get no gradient.
 /// - `targetLengths`: the labels of each sample; they sum to `targets.count`.
 /// - `zeroInfinity`: a sample whose labels cannot be aligned in its frames (too many labels, or
-///   repeats that need blanks between them) has an infinite loss; with this set it counts 0 and
-///   gets a zero gradient instead, as PyTorch's `zero_infinity`.
+///   repeats that need blanks between them) has an infinite loss and a NaN gradient, as in
+///   PyTorch; with this set it counts 0 and gets a zero gradient instead (`zero_infinity`).
 public func ctcLoss(_ logits: Tensor, targets: [Int32], inputLengths: [Int32], targetLengths: [Int32],
                     blank: Int = 0, reduction: CTCReduction = .mean, zeroInfinity: Bool = false) -> Tensor {
     precondition(logits.rank == 3, "ctcLoss needs logits [T, B, C], shape is \(logits.shape)")
