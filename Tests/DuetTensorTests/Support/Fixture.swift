@@ -76,6 +76,10 @@ func expectClose(_ actual: Tensor, _ expected: Tensor, tolerance: Double, _ labe
         if abs(a - b) > worst { worst = abs(a - b); worstIndex = i }
     }
     let relative = worst / (scale > 0 ? scale : 1)
+    // DUET_PARITY_REPORT=1 prints every comparison, for the numbers quoted in notes.
+    if ProcessInfo.processInfo.environment["DUET_PARITY_REPORT"] == "1" {
+        print("parity \(label): max|a-b|/max|b| = \(relative)")
+    }
     if nonFinite > 0 {
         let message = "\(label): \(nonFinite) values are not finite where expected differs, first at \(firstNonFinite): "
             + "actual \(actual.pointer[firstNonFinite]), expected \(expected.pointer[firstNonFinite])"
