@@ -13,6 +13,9 @@ public struct Fixture: Sendable {
     public let metadata: [String: String]
     private let file: SafeTensorsFile
 
+    /// The underlying file, to load a whole parameter store from it.
+    public var safeTensorsFile: SafeTensorsFile { file }
+
     /// $DUET_FIXTURES when set, so the same tests can check other seeds and scales; otherwise
     /// Tests/Fixtures beside this source tree.
     public static var folder: URL {
