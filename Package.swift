@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -33,11 +34,17 @@ let package = Package(
             dependencies: ["DuetTensor"],
             swiftSettings: nativeFlags + optimise
         ),
+        .target(
+            name: "DuetTrain",
+            dependencies: ["DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
+            swiftSettings: nativeFlags + optimise
+        ),
         .executableTarget(
             name: "duet",
             dependencies: [
                 "DuetTensor",
                 "DuetNN",
+                "DuetTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeFlags + optimise
@@ -55,6 +62,10 @@ let package = Package(
         .testTarget(
             name: "DuetNNTests",
             dependencies: ["DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetTrainTests",
+            dependencies: ["DuetTrain", "DuetTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
