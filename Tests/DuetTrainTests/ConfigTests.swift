@@ -207,6 +207,16 @@ struct ConfigTests {
                 == "--set optim.lr=fast: optim.lr: expected a number, got 'fast'")
     }
 
+    @Test func errorsBlameTheOverrideOnlyForWhatItSet() {
+        let file = "model:\n  decoder:\n    dim: 64\noptim:\n  lr: -1\n"
+        #expect(configError(file, overrides: ["model.decoder={dim: 100}"])?.description
+                == "--set model.decoder={dim: 100}: model.decoder.dim: must be a positive multiple of model.decoder.heads (3), got 100")
+        #expect(configError(file, overrides: ["model.decoder.dim=96", "optim.eps=1e-6"])?.description
+                == "test.yaml:5: optim.lr: must be positive, got -1.0")
+        #expect(configError("optim:\n  zz: 1\n", overrides: ["optim.lr=1e-3"])?.description
+                == "test.yaml:2: unknown key optim.zz; valid keys here: name, lr, betas, weight_decay, eps, momentum")
+    }
+
     @Test func malformedOverridesSayWhy() {
         #expect(configError("", overrides: ["optim.lr"])
                 == .invalidOverride(override: "optim.lr", reason: "expected KEY=VALUE, such as optim.lr=3e-4"))

@@ -62,7 +62,7 @@ extension ConfigSection {
             }
             let child = path[key]
             guard let field = fields.first(where: { $0.key == key }) else {
-                throw child.unknownKey(among: fields.map(\.key))
+                throw path.unknownKey(key, among: fields.map(\.key))
             }
             guard seen.insert(key).inserted else { throw child.invalid("given twice") }
             try field.read(&self, value, child)
@@ -121,8 +121,8 @@ public struct ConfigSource: Sendable {
     /// The override that set `keyPath` or a section above it (the last one wins, as in applying),
     /// or that made the section `keyPath` on its way; else the file and the line of the key in it.
     func origin(of keyPath: String) -> (file: String, line: Int?) {
-        let override = overrides.last { isKeyPath($0.keyPath, within: keyPath) }
-            ?? overrides.last { lines[keyPath] == nil && isKeyPath(keyPath, within: $0.keyPath) }
+        let override = overrides.last { isKeyPath(keyPath, within: $0.keyPath) }
+            ?? overrides.last { lines[keyPath] == nil && isKeyPath($0.keyPath, within: keyPath) }
         if let override { return ("--set \(override.text)", nil) }
         return (file, lines[keyPath])
     }
@@ -146,12 +146,12 @@ public struct ConfigPath: Sendable, CustomStringConvertible {
     /// The key path as errors show it.
     private var shown: String { keyPath.isEmpty ? "(top level)" : keyPath }
 
-    public func unknownKey(among validKeys: [String]) -> ConfigError {
-        let (file, line) = source.origin(of: keyPath)
-        let leaf = String(keyPath.split(separator: ".").last ?? "")
-        let parent = keyPath.dropLast(leaf.count)
-        return .unknownKey(file: file, line: line, keyPath: keyPath,
-                           suggestion: nearestKey(to: leaf, among: validKeys).map { String(parent) + $0 },
+    /// `key` is not among the `validKeys` of the section at this path.
+    public func unknownKey(_ key: String, among validKeys: [String]) -> ConfigError {
+        let child = self[key].keyPath
+        let (file, line) = source.origin(of: child)
+        return .unknownKey(file: file, line: line, keyPath: child,
+                           suggestion: nearestKey(to: key, among: validKeys).map { self[$0].keyPath },
                            validKeys: validKeys)
     }
 
