@@ -33,6 +33,11 @@ let package = Package(
             dependencies: ["DuetTensor"],
             swiftSettings: nativeFlags + optimise
         ),
+        .target(
+            name: "DuetModels",
+            dependencies: ["DuetNN", "DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
         .executableTarget(
             name: "duet",
             dependencies: [
@@ -55,6 +60,10 @@ let package = Package(
         .testTarget(
             name: "DuetNNTests",
             dependencies: ["DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetModelsTests",
+            dependencies: ["DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
