@@ -38,6 +38,11 @@ let package = Package(
             dependencies: ["DuetNN", "DuetTensor"],
             swiftSettings: nativeFlags + optimise
         ),
+        .target(
+            name: "DuetObjectives",
+            dependencies: ["DuetModels", "DuetNN", "DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
         .executableTarget(
             name: "duet",
             dependencies: [
@@ -64,6 +69,10 @@ let package = Package(
         .testTarget(
             name: "DuetModelsTests",
             dependencies: ["DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetObjectivesTests",
+            dependencies: ["DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
