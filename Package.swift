@@ -42,15 +42,19 @@ let package = Package(
             ],
             swiftSettings: nativeFlags + optimise
         ),
+        // Fixtures, parity and gradient-check helpers shared by every test target.
+        .target(
+            name: "DuetTestSupport",
+            dependencies: ["DuetTensor"],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "DuetTensorTests",
-            dependencies: ["DuetTensor"],
-            resources: [],
-            swiftSettings: []
+            dependencies: ["DuetTensor", "DuetTestSupport"]
         ),
         .testTarget(
             name: "DuetNNTests",
-            dependencies: ["DuetNN", "DuetTensor"]
+            dependencies: ["DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

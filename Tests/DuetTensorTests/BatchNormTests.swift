@@ -1,6 +1,7 @@
 // Batch norm: statistics and running-statistic updates against their formulas, and
 // finite-difference gradients in training mode (through the batch statistics) and eval mode.
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 @Suite struct BatchNormTests {

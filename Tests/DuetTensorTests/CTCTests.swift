@@ -2,6 +2,7 @@
 // frames, and on labels that cannot be aligned (zeroInfinity on and off).
 import Foundation
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 /// −log Σ p(path) over every path of `frames` classes that collapses to `labels` (repeats merged,

@@ -2,6 +2,7 @@
 // tubelet embeddings, the RAVEn lip front-end stem and a ResNet BasicBlock. Shapes come from the
 // files; only hyper-parameters (kernel, stride, padding) come from the metadata or make_fixtures.py.
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 /// Every `in.*` and `param.*` entry of `fixture` as a trainable leaf, keyed by its entry name.

@@ -1,6 +1,7 @@
 // Convolutions: the im2col path against a direct loop from the definition, and finite-difference
 // gradients for conv1d (grouped), conv2d (strided, padded) and conv3d.
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 /// A sliding window's sizes padded to three spatial axes (leading axes of size 1), for the

@@ -2,6 +2,7 @@
 // linear, layernorm, gelu_erf, gelu_tanh, softmax, attention, attention_padded,
 // instance_norm_time, l2_normalize and vit_block. Shapes come from the files.
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 /// Forward within 1e-5 and gradients within 1e-4 relative, as the fixtures README sets

@@ -3,6 +3,7 @@
 // cross-entropy and InfoNCE. CTC has its own file.
 import Foundation
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 /// Records an issue when the scalar `actual` is not within `tolerance` (relative) of `expected`.

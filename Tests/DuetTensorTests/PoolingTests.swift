@@ -1,6 +1,7 @@
 // Max and average pooling: small hand-worked cases, a direct loop from the definition in 1-D to
 // 3-D, and finite-difference gradients (max-pool on inputs without near ties).
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 /// Pooling straight from its definition (PyTorch semantics), for up to three spatial axes.
