@@ -21,7 +21,8 @@ public struct BatchNorm: Sendable {
         bias = affine ? b.parameter("bias", shape: [channels], .zeros, role: .norm) : nil
         runningMean = b.parameter("running_mean", shape: [channels], .zeros, role: .buffer)
         runningVar = b.parameter("running_var", shape: [channels], .ones, role: .buffer)
-        numBatchesTracked = b.parameter("num_batches_tracked", shape: [1], .zeros, role: .buffer)
+        // A 0-d tensor, as PyTorch keeps it, so torchvision and RAVEn state dicts load strictly.
+        numBatchesTracked = b.parameter("num_batches_tracked", shape: [], .zeros, role: .buffer)
         self.momentum = momentum
         self.eps = eps
     }
