@@ -35,6 +35,16 @@ let package = Package(
             swiftSettings: nativeFlags + optimise
         ),
         .target(
+            name: "DuetModels",
+            dependencies: ["DuetNN", "DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .target(
+            name: "DuetObjectives",
+            dependencies: ["DuetModels", "DuetNN", "DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .target(
             name: "DuetTrain",
             dependencies: ["DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
             swiftSettings: nativeFlags + optimise
@@ -62,6 +72,14 @@ let package = Package(
         .testTarget(
             name: "DuetNNTests",
             dependencies: ["DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetModelsTests",
+            dependencies: ["DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetObjectivesTests",
+            dependencies: ["DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
         .testTarget(
             name: "DuetTrainTests",

@@ -114,15 +114,17 @@ public struct TransformerEncoder: Sendable {
     public let blocks: [Block]
     public let norm: LayerNorm?
 
+    /// `blocksName` and `normName` rename the parts where a model does (MAE's decoder uses
+    /// decoder_blocks.N and decoder_norm).
     public init(_ b: ParameterBuilder, dim: Int, depth: Int, heads: Int, options: BlockOptions = BlockOptions(),
-                finalNorm: Bool = true, dropPathSchedule: Bool = true) {
+                finalNorm: Bool = true, dropPathSchedule: Bool = true, blocksName: String = "blocks", normName: String = "norm") {
         blocks = (0..<depth).map { i in
             var o = options
             // timm's stochastic-depth rule: the rate grows linearly from 0 to dropPath over depth.
             if dropPathSchedule && depth > 1 { o.dropPath = options.dropPath * Float(i) / Float(depth - 1) }
-            return Block(b.scope("blocks").scope(i), dim: dim, heads: heads, options: o)
+            return Block(b.scope(blocksName).scope(i), dim: dim, heads: heads, options: o)
         }
-        norm = finalNorm ? LayerNorm(b.scope("norm"), dim: dim, eps: options.eps) : nil
+        norm = finalNorm ? LayerNorm(b.scope(normName), dim: dim, eps: options.eps) : nil
     }
 
     public func callAsFunction(_ x: Tensor, context: ForwardContext, keyPadding: KeyPaddingMask? = nil) -> Tensor {

@@ -92,6 +92,8 @@ public struct AudioTowerConfig: TransformerShape, Equatable, Sendable {
     public var depth = 12
     public var heads = 3
     public var mlpRatio = 4.0
+    /// Stochastic depth rate of the last block (0 in AudioMAE's pretraining).
+    public var dropPath = 0.0
     /// Side of a square patch, in mel bins and in 10 ms frames.
     public var patch = 16
     public var mels = 128
@@ -101,11 +103,13 @@ public struct AudioTowerConfig: TransformerShape, Equatable, Sendable {
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
-        transformerFields + [.init("patch", \.patch), .init("mels", \.mels), .init("frames", \.frames)]
+        transformerFields + [.init("drop_path", \.dropPath), .init("patch", \.patch), .init("mels", \.mels),
+                             .init("frames", \.frames)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try validateTransformer(at: path)
+        try path["drop_path"].requireFraction(dropPath, openAbove: true)
         try path["patch"].requirePositive(patch)
         try path["mels"].requireMultiple(mels, of: patch, at: path["patch"])
         try path["frames"].requireMultiple(frames, of: patch, at: path["patch"])
@@ -125,6 +129,8 @@ public struct VideoTowerConfig: TransformerShape, Equatable, Sendable {
     public var depth = 12
     public var heads = 3
     public var mlpRatio = 4.0
+    /// Stochastic depth rate of the last block (0 in VideoMAE's pretraining scripts).
+    public var dropPath = 0.0
     /// Frames per tubelet.
     public var tubelet = 2
     /// Side of a tubelet, in pixels.
@@ -138,12 +144,13 @@ public struct VideoTowerConfig: TransformerShape, Equatable, Sendable {
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
-        transformerFields + [.init("tubelet", \.tubelet), .init("patch", \.patch), .init("frames", \.frames),
-                             .init("size", \.size), .init("color", \.color)]
+        transformerFields + [.init("drop_path", \.dropPath), .init("tubelet", \.tubelet), .init("patch", \.patch),
+                             .init("frames", \.frames), .init("size", \.size), .init("color", \.color)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try validateTransformer(at: path)
+        try path["drop_path"].requireFraction(dropPath, openAbove: true)
         try path["tubelet"].requirePositive(tubelet)
         try path["patch"].requirePositive(patch)
         try path["frames"].requireMultiple(frames, of: tubelet, at: path["tubelet"])
@@ -185,13 +192,22 @@ public struct MaskingConfig: ConfigSection, Equatable, Sendable {
     public var kind = MaskingKind.random
     /// Fraction of tokens hidden from the encoder: 0.8 in AudioMAE, 0.9 in VideoMAE.
     public var ratio = 0.8
+    /// Side of each kept block, in tokens (`inverse_block`; data2vec 2.0's mask_length).
+    public var blockSize = 3
+    /// Tokens per masked span (`time_span`; 10 in wav2vec 2.0 and HuBERT).
+    public var spanLength = 10
 
     public init() {}
 
-    public static var fields: [ConfigField<Self>] { [.init("kind", \.kind), .init("ratio", \.ratio)] }
+    public static var fields: [ConfigField<Self>] {
+        [.init("kind", \.kind), .init("ratio", \.ratio), .init("block_size", \.blockSize),
+         .init("span_length", \.spanLength)]
+    }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["ratio"].requireFraction(ratio, openBelow: true, openAbove: true)
+        try path["block_size"].requirePositive(blockSize)
+        try path["span_length"].requirePositive(spanLength)
     }
 }
 
