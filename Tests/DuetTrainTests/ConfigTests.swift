@@ -254,7 +254,7 @@ struct ConfigTests {
         // Every key of every section appears once.
         let keyLines = RunConfig().yaml.split(separator: "\n").count
         let sections = [ModelConfig.fields.count, AudioTowerConfig.fields.count, VideoTowerConfig.fields.count,
-                        DecoderConfig.fields.count, MaskingConfig.fields.count, ObjectiveConfig.fields.count,
+                        TransformerConfig.fields.count, MaskingConfig.fields.count, ObjectiveConfig.fields.count,
                         DataConfig.fields.count, OptimConfig.fields.count, ScheduleConfig.fields.count,
                         TrainConfig.fields.count]
         #expect(keyLines == RunConfig.fields.count + sections.reduce(0, +))

@@ -44,6 +44,24 @@ public struct ConfigField<Section> {
             try section[keyPath: property].validateTree(at: path)
         }
     }
+
+    private init(key: String, read: @escaping (inout Section, Node, ConfigPath) throws(ConfigError) -> Void,
+                 write: @escaping (Section) -> Node, check: @escaping (Section, ConfigPath) throws(ConfigError) -> Void) {
+        (self.key, self.read, self.write, self.check) = (key, read, write, check)
+    }
+
+    /// This key as one of an enclosing section that stores this section at `property` but spells
+    /// its keys at its own level (a tower's `dim` beside its `patch`).
+    func flattened<Outer>(into property: WritableKeyPath<Outer, Section>) -> ConfigField<Outer> {
+        let (read, write, check) = (self.read, self.write, self.check)
+        return ConfigField<Outer>(
+            key: key,
+            read: { (outer: inout Outer, node: Node, path: ConfigPath) throws(ConfigError) in
+                try read(&outer[keyPath: property], node, path)
+            },
+            write: { write($0[keyPath: property]) },
+            check: { (outer: Outer, path: ConfigPath) throws(ConfigError) in try check(outer[keyPath: property], path) })
+    }
 }
 
 extension ConfigSection {

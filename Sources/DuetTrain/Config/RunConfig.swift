@@ -55,7 +55,8 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
 public struct ModelConfig: ConfigSection, Equatable, Sendable {
     public var audio = AudioTowerConfig()
     public var video = VideoTowerConfig()
-    public var decoder = DecoderConfig()
+    /// A narrower, shallower stack than the encoders, as in MAE.
+    public var decoder = TransformerConfig(dim: 192, depth: 4, heads: 3)
 
     public init() {}
 
@@ -64,21 +65,25 @@ public struct ModelConfig: ConfigSection, Equatable, Sendable {
     }
 }
 
-/// Width, depth and heads of a stack of pre-norm transformer blocks, with the rules they share.
-public protocol TransformerShape: ConfigSection {
-    var dim: Int { get set }
-    var depth: Int { get set }
-    var heads: Int { get set }
+/// Width, depth and heads of a stack of pre-norm transformer blocks (ViT-Tiny by default).
+public struct TransformerConfig: ConfigSection, Equatable, Sendable {
+    public var dim = 192
+    public var depth = 12
+    public var heads = 3
     /// Hidden width of the MLP over `dim` (4 in ViT).
-    var mlpRatio: Double { get set }
-}
+    public var mlpRatio = 4.0
 
-extension TransformerShape {
-    static var transformerFields: [ConfigField<Self>] {
+    public init() {}
+
+    public init(dim: Int, depth: Int, heads: Int, mlpRatio: Double = 4) {
+        (self.dim, self.depth, self.heads, self.mlpRatio) = (dim, depth, heads, mlpRatio)
+    }
+
+    public static var fields: [ConfigField<Self>] {
         [.init("dim", \.dim), .init("depth", \.depth), .init("heads", \.heads), .init("mlp_ratio", \.mlpRatio)]
     }
 
-    func validateTransformer(at path: ConfigPath) throws(ConfigError) {
+    public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["depth"].requirePositive(depth)
         try path["heads"].requirePositive(heads)
         try path["dim"].requireMultiple(dim, of: heads, at: path["heads"])
@@ -86,13 +91,41 @@ extension TransformerShape {
     }
 }
 
+/// An encoder: a transformer whose keys sit beside the tower's own (`model.audio.dim`), read and
+/// set as the tower's properties too (`config.model.audio.dim`).
+@dynamicMemberLookup
+public protocol TowerConfig: ConfigSection {
+    var transformer: TransformerConfig { get set }
+    /// Stochastic depth rate of the last block.
+    var dropPath: Double { get set }
+    /// The tower's own keys, after the transformer's and `drop_path`.
+    static var frontEndFields: [ConfigField<Self>] { get }
+    /// The tower's own rules, after the transformer's.
+    func validateFrontEnd(at path: ConfigPath) throws(ConfigError)
+}
+
+extension TowerConfig {
+    public subscript<Value>(dynamicMember property: WritableKeyPath<TransformerConfig, Value>) -> Value {
+        get { transformer[keyPath: property] }
+        set { transformer[keyPath: property] = newValue }
+    }
+
+    public static var fields: [ConfigField<Self>] {
+        TransformerConfig.fields.map { $0.flattened(into: \.transformer) } + [.init("drop_path", \.dropPath)]
+            + frontEndFields
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try transformer.validate(at: path)
+        try path["drop_path"].requireFraction(dropPath, openAbove: true)
+        try validateFrontEnd(at: path)
+    }
+}
+
 /// A ViT over log-mel filterbank patches, as AudioMAE: `mels × frames` cut into `patch × patch`.
-public struct AudioTowerConfig: TransformerShape, Equatable, Sendable {
-    public var dim = 192
-    public var depth = 12
-    public var heads = 3
-    public var mlpRatio = 4.0
-    /// Stochastic depth rate of the last block (0 in AudioMAE's pretraining).
+public struct AudioTowerConfig: TowerConfig, Equatable, Sendable {
+    public var transformer = TransformerConfig()
+    /// 0 in AudioMAE's pretraining.
     public var dropPath = 0.0
     /// Side of a square patch, in mel bins and in 10 ms frames.
     public var patch = 16
@@ -102,14 +135,11 @@ public struct AudioTowerConfig: TransformerShape, Equatable, Sendable {
 
     public init() {}
 
-    public static var fields: [ConfigField<Self>] {
-        transformerFields + [.init("drop_path", \.dropPath), .init("patch", \.patch), .init("mels", \.mels),
-                             .init("frames", \.frames)]
+    public static var frontEndFields: [ConfigField<Self>] {
+        [.init("patch", \.patch), .init("mels", \.mels), .init("frames", \.frames)]
     }
 
-    public func validate(at path: ConfigPath) throws(ConfigError) {
-        try validateTransformer(at: path)
-        try path["drop_path"].requireFraction(dropPath, openAbove: true)
+    public func validateFrontEnd(at path: ConfigPath) throws(ConfigError) {
         try path["patch"].requirePositive(patch)
         try path["mels"].requireMultiple(mels, of: patch, at: path["patch"])
         try path["frames"].requireMultiple(frames, of: patch, at: path["patch"])
@@ -124,12 +154,9 @@ public enum VideoColor: String, ConfigChoice, Sendable {
 }
 
 /// A ViT over `tubelet × patch × patch` tubelets, as VideoMAE.
-public struct VideoTowerConfig: TransformerShape, Equatable, Sendable {
-    public var dim = 192
-    public var depth = 12
-    public var heads = 3
-    public var mlpRatio = 4.0
-    /// Stochastic depth rate of the last block (0 in VideoMAE's pretraining scripts).
+public struct VideoTowerConfig: TowerConfig, Equatable, Sendable {
+    public var transformer = TransformerConfig()
+    /// 0 in VideoMAE's pretraining scripts.
     public var dropPath = 0.0
     /// Frames per tubelet.
     public var tubelet = 2
@@ -143,34 +170,16 @@ public struct VideoTowerConfig: TransformerShape, Equatable, Sendable {
 
     public init() {}
 
-    public static var fields: [ConfigField<Self>] {
-        transformerFields + [.init("drop_path", \.dropPath), .init("tubelet", \.tubelet), .init("patch", \.patch),
-                             .init("frames", \.frames), .init("size", \.size), .init("color", \.color)]
+    public static var frontEndFields: [ConfigField<Self>] {
+        [.init("tubelet", \.tubelet), .init("patch", \.patch), .init("frames", \.frames), .init("size", \.size),
+         .init("color", \.color)]
     }
 
-    public func validate(at path: ConfigPath) throws(ConfigError) {
-        try validateTransformer(at: path)
-        try path["drop_path"].requireFraction(dropPath, openAbove: true)
+    public func validateFrontEnd(at path: ConfigPath) throws(ConfigError) {
         try path["tubelet"].requirePositive(tubelet)
         try path["patch"].requirePositive(patch)
         try path["frames"].requireMultiple(frames, of: tubelet, at: path["tubelet"])
         try path["size"].requireMultiple(size, of: patch, at: path["patch"])
-    }
-}
-
-/// The MAE decoder: a projection to `dim`, mask tokens, fixed positions, blocks, a pixel head.
-public struct DecoderConfig: TransformerShape, Equatable, Sendable {
-    public var dim = 192
-    public var depth = 4
-    public var heads = 3
-    public var mlpRatio = 4.0
-
-    public init() {}
-
-    public static var fields: [ConfigField<Self>] { transformerFields }
-
-    public func validate(at path: ConfigPath) throws(ConfigError) {
-        try validateTransformer(at: path)
     }
 }
 
