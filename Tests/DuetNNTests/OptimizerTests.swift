@@ -1,5 +1,6 @@
 // AdamW against PyTorch, SGD against a hand computation, decay groups, layer-wise learning-rate
 // scales, frozen parameters, optimizer state, and gradient clipping.
+import Foundation
 import Testing
 import DuetTensor
 import DuetTestSupport
@@ -143,7 +144,12 @@ import DuetTestSupport
         let a = try AdamW(store)
         a.step(learningRate: 1e-3)
         a.step(learningRate: 1e-3)
-        let saved = a.state.mapValues { $0.copy() }
+        // Through a safetensors file, as a checkpoint's optimizer.safetensors would hold it.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("duet-\(UUID().uuidString)-adamw.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafeTensorsWriter.write(a.state, metadata: ["step": String(a.stepCount)], to: url)
+        let file = try SafeTensorsFile.read(contentsOf: url)
+        let saved = Dictionary(uniqueKeysWithValues: try file.names.map { ($0, try file.tensor($0)) })
         #expect(saved.count == 8 && saved["exp_avg_sq.w"]?.shape == [2, 3])
         let b = try AdamW(store)
         try b.load(state: saved, stepCount: a.stepCount)
@@ -156,6 +162,17 @@ import DuetTestSupport
                                                       mismatched: ["exp_avg_sq.b: shape [3] vs [4]"])) {
             try b.load(state: broken, stepCount: 2)
         }
+    }
+
+    @Test func vectorizableSquareRootWithinTwoUlp() {
+        #expect(vectorizableSquareRoot(0) == 0)
+        var x: Float = 1e-30, worst = 0.0
+        while x < 1e30 {
+            let exact = Double(x).squareRoot()
+            worst = max(worst, abs(Double(vectorizableSquareRoot(x)) - exact) / exact)
+            x *= 1.37
+        }
+        #expect(worst < 2.5e-7)
     }
 
     @Test func invalidHyperParametersThrow() {
