@@ -44,16 +44,17 @@ public final class AdamW: Optimizer, @unchecked Sendable {
     public func step(learningRate: Float) {
         let (spans, values, gradients) = core.prepareStep()
         let m = expAvg.pointer, v = expAvgSq.pointer
-        // Bias corrections in Double, as Python computes them, then rounded once.
+        // Bias corrections in Double, as Python computes them, then rounded once; the second is a
+        // factor rather than torch's divisor (one division per element fewer, within an ulp).
         let t = Double(stepCount)
         let correction1 = 1 - pow(Double(beta1), t)
-        let correction2Root = Float((1 - pow(Double(beta2), t)).squareRoot())
+        let inverseCorrection2Root = Float(1 / (1 - pow(Double(beta2), t)).squareRoot())
         let (beta1, beta2, eps, weightDecay) = (beta1, beta2, eps, weightDecay)
         spans.parallelForEach { rule, range in
             let lr = learningRate * rule.lrScale
             adamwKernel(values + range.lowerBound, gradients + range.lowerBound, m + range.lowerBound, v + range.lowerBound,
                         range.count, decay: rule.decays ? 1 - lr * weightDecay : 1, stepSize: Float(Double(lr) / correction1),
-                        beta1: beta1, beta2: beta2, correction2Root: correction2Root, eps: eps)
+                        beta1: beta1, beta2: beta2, inverseCorrection2Root: inverseCorrection2Root, eps: eps)
         }
     }
 }
@@ -61,7 +62,7 @@ public final class AdamW: Optimizer, @unchecked Sendable {
 @inline(__always)
 private func adamwKernel(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                          _ v: UnsafeMutablePointer<Float>, _ n: Int, decay: Float, stepSize: Float, beta1: Float,
-                         beta2: Float, correction2Root: Float, eps: Float) {
+                         beta2: Float, inverseCorrection2Root: Float, eps: Float) {
     let (oneMinusBeta1, oneMinusBeta2) = (1 - beta1, 1 - beta2)
     for i in 0..<n {
         let gi = g[i]
@@ -69,7 +70,7 @@ private func adamwKernel(_ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePoi
         let vi = beta2 * v[i] + oneMinusBeta2 * gi * gi
         m[i] = mi
         v[i] = vi
-        p[i] = p[i] * decay - stepSize * (mi / (vectorizableSquareRoot(vi) / correction2Root + eps))
+        p[i] = p[i] * decay - stepSize * (mi / (vectorizableSquareRoot(vi) * inverseCorrection2Root + eps))
     }
 }
 
