@@ -1,6 +1,7 @@
 // `duet bench`: kernel timings against the same run's sgemm rate.
 import ArgumentParser
 import DuetTensor
+import DuetNN
 import Foundation
 
 struct Bench: ParsableCommand {
@@ -10,6 +11,9 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Time the compute kernels (sgemm, linear, attention, layer norm, GELU). The default for now.")
     var kernels = false
+
+    @Flag(help: "Time AdamW, SGD, clipping and the EMA update over a 5M-parameter store against a memory pass of the same bytes.")
+    var optimizer = false
 
     @Option(help: "Timed runs per kernel (after 3 warm-up runs); at least 10.")
     var repeats = 10
@@ -22,6 +26,10 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if optimizer {
+            printOptimizerTimings()
+            if !kernels { return }
+        }
         print("OpenBLAS kernels: \(BLASThreads.coreName), BLAS threads: \(BLASThreads.count), kernel threads: \(kernelThreadCount)")
         let results = KernelBenchmarks.run(repeats: repeats)
         let sgemmRate = results.first { $0.name.hasPrefix("sgemm") }?.gflops ?? .nan
@@ -39,6 +47,16 @@ struct Bench: ParsableCommand {
             } catch {
                 throw ValidationError("could not write --json \(json): \(error.localizedDescription)")
             }
+        }
+    }
+
+    private func printOptimizerTimings() {
+        let (parameters, timings) = OptimizerBenchmarks.run(repeats: repeats)
+        print("Optimizer updates over \(parameters) trainable parameters, kernel threads: \(kernelThreadCount)")
+        print(pad("update", 28) + pad("median ms", 12) + pad("GB/s", 8) + pad("memory pass ms", 16) + "vs memory pass")
+        for t in timings {
+            print(pad(t.name, 28) + pad(String(format: "%.3f", t.milliseconds), 12) + pad(String(format: "%.1f", t.gigabytesPerSecond), 8)
+                  + pad(String(format: "%.3f", t.memoryPassMilliseconds), 16) + String(format: "%.2f×", t.overMemoryPass))
         }
     }
 
