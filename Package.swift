@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "duet", targets: ["duet"]),
         .library(name: "DuetTensor", targets: ["DuetTensor"]),
+        .library(name: "DuetMedia", targets: ["DuetMedia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,10 +28,22 @@ let package = Package(
             dependencies: ["CBLAS"],
             swiftSettings: nativeFlags + optimise
         ),
+        .systemLibrary(
+            name: "CFFmpeg",
+            path: "Sources/CFFmpeg",
+            pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .target(
+            name: "DuetMedia",
+            dependencies: ["CFFmpeg"],
+            swiftSettings: nativeFlags + optimise
+        ),
         .executableTarget(
             name: "duet",
             dependencies: [
                 "DuetTensor",
+                "DuetMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeFlags + optimise
@@ -39,6 +52,11 @@ let package = Package(
             name: "DuetTensorTests",
             dependencies: ["DuetTensor"],
             resources: [],
+            swiftSettings: []
+        ),
+        .testTarget(
+            name: "DuetMediaTests",
+            dependencies: ["DuetMedia", "DuetTensor"],
             swiftSettings: []
         ),
     ],
