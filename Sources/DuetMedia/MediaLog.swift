@@ -1,6 +1,7 @@
 // FFmpeg's own log output, routed through one callback installed once (the shim's, which writes
 // "ffmpeg: " lines to standard error): quiet by default, louder when a tool asks.
 import CFFmpeg
+import Foundation
 
 /// How much of FFmpeg's log output reaches standard error.
 public enum MediaLog {
@@ -28,8 +29,13 @@ public enum MediaLog {
     /// Installs the callback and the quiet default; every entry point of DuetMedia calls this.
     static func installOnce() { _ = installation }
 
+    /// Quiet unless $DUET_FFMPEG_LOG names a level (`error`, `warning`, `info`, `debug`), which
+    /// helps when a file fails and the reason FFmpeg gave is too short.
     private static let installation: Void = {
-        av_log_set_level(Level.quiet.rawValue)
+        let asked = ProcessInfo.processInfo.environment["DUET_FFMPEG_LOG"].flatMap { name in
+            Level.allCases.first { "\($0)" == name.lowercased() }
+        }
+        av_log_set_level((asked ?? .quiet).rawValue)
         duet_install_log_callback()
     }()
 }
