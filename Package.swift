@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(
             name: "DuetMediaTests",
             dependencies: ["DuetMedia", "DuetTensor"],
+            exclude: ["Data"],
             swiftSettings: []
         ),
     ],
