@@ -17,12 +17,21 @@ final class MediaFile {
         let opened = avformat_open_input(&context, path, nil, nil)
         guard opened >= 0, let context else {
             // avformat_open_input frees the context itself when it fails.
-            throw .unreadable(file: path, reason: ffmpegMessage(opened))
+            let why = opened == FFCode.eof ? "it ends before the container's first packet" : ffmpegMessage(opened)
+            throw .unreadable(file: path, reason: why)
+        }
+        let demuxer = context.pointee.iformat.map { String(cString: $0.pointee.name) } ?? ""
+        guard !MediaFile.textDemuxers.contains(demuxer) else {
+            var owned: UnsafeMutablePointer<AVFormatContext>? = context
+            avformat_close_input(&owned)
+            throw .unreadable(file: path, reason: "a text file (FFmpeg would render it as ANSI art)")
         }
         let found = avformat_find_stream_info(context, nil)
         guard found >= 0 else {
+            let streams = context.pointee.nb_streams
             var owned: UnsafeMutablePointer<AVFormatContext>? = context
             avformat_close_input(&owned)
+            if found == FFCode.eof && streams > 0 { throw .noData(file: path, reason: "its streams hold no data (zero-length)") }
             throw .unreadable(file: path, reason: "no stream information: " + ffmpegMessage(found))
         }
         guard context.pointee.nb_streams > 0 else {
@@ -38,6 +47,10 @@ final class MediaFile {
         var owned: UnsafeMutablePointer<AVFormatContext>? = context
         avformat_close_input(&owned)
     }
+
+    /// FFmpeg's demuxers for text art (tty.c, bintext.c), which accept any `.txt` file; a text
+    /// file in a media manifest is a mistake to report, not frames to decode.
+    static let textDemuxers: Set<String> = ["tty", "bin", "xbin", "idf", "adf"]
 
     /// The failures that need no FFmpeg: a missing path, a directory, an empty file.
     static func checkPath(_ path: String) throws(MediaError) {

@@ -24,6 +24,7 @@ public final class MediaReader {
     /// The end a stream's header promises, in seconds, or nil when it does not (or estimated it
     /// from the bit rate, which is no promise).
     func promisedEnd(ofStream index: Int) -> Double? {
+        if let riff = riffPromisedEnd(ofStream: index) { return riff }
         if file.context.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE { return nil }
         guard let duration = file.duration(ofStream: index) else { return nil }
         return (file.startTime(ofStream: index) ?? 0) + duration
