@@ -1,5 +1,6 @@
 // `duet bench`: kernel timings against the same run's sgemm rate.
 import ArgumentParser
+import DuetMedia
 import DuetTensor
 import Foundation
 
@@ -11,6 +12,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time the compute kernels (sgemm, linear, attention, layer norm, GELU). The default for now.")
     var kernels = false
 
+    @Flag(help: "Time the media workloads W4 (filterbank) and W5 (clip decode).")
+    var media = false
+
+    @Option(help: "Run only these workloads, comma-separated (W4, W5).")
+    var only: String?
+
     @Option(help: "Timed runs per kernel (after 3 warm-up runs); at least 10.")
     var repeats = 10
 
@@ -19,9 +26,26 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 10 else { throw ValidationError("--repeats must be at least 10 (got \(repeats))") }
+        let unknown = onlyWorkloads.subtracting(["W4", "W5"])
+        guard unknown.isEmpty else { throw ValidationError("--only knows W4 and W5 (got \(unknown.sorted().joined(separator: ", ")))") }
+    }
+
+    private var onlyWorkloads: Set<String> {
+        Set((only ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty })
     }
 
     func run() throws {
+        let workloads = media ? ["W4", "W5"] : onlyWorkloads.sorted()
+        guard workloads.isEmpty || kernels else {
+            let timings = try MediaBench.run(workloads, repeats: repeats)
+            if let json { try MediaBench.write(timings, to: json) }
+            return
+        }
+        try runKernels()
+        if !workloads.isEmpty { _ = try MediaBench.run(workloads, repeats: repeats) }
+    }
+
+    private func runKernels() throws {
         print("OpenBLAS kernels: \(BLASThreads.coreName), BLAS threads: \(BLASThreads.count), kernel threads: \(kernelThreadCount)")
         let results = KernelBenchmarks.run(repeats: repeats)
         let sgemmRate = results.first { $0.name.hasPrefix("sgemm") }?.gflops ?? .nan
