@@ -16,10 +16,12 @@ let package = Package(
     products: [
         .executable(name: "duet", targets: ["duet"]),
         .library(name: "DuetTensor", targets: ["DuetTensor"]),
+        .library(name: "DuetNN", targets: ["DuetNN"]),
         .library(name: "DuetMedia", targets: ["DuetMedia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -39,26 +41,67 @@ let package = Package(
             dependencies: ["CFFmpeg"],
             swiftSettings: nativeFlags + optimise
         ),
+        .target(
+            name: "DuetNN",
+            dependencies: ["DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .target(
+            name: "DuetModels",
+            dependencies: ["DuetNN", "DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .target(
+            name: "DuetObjectives",
+            dependencies: ["DuetModels", "DuetNN", "DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .target(
+            name: "DuetTrain",
+            dependencies: ["DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
+            swiftSettings: nativeFlags + optimise
+        ),
         .executableTarget(
             name: "duet",
             dependencies: [
                 "DuetTensor",
+                "DuetNN",
+                "DuetTrain",
                 "DuetMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeFlags + optimise
         ),
+        // Fixtures, parity and gradient-check helpers shared by every test target.
+        .target(
+            name: "DuetTestSupport",
+            dependencies: ["DuetTensor"],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "DuetTensorTests",
-            dependencies: ["DuetTensor"],
-            resources: [],
-            swiftSettings: []
+            dependencies: ["DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetNNTests",
+            dependencies: ["DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetModelsTests",
+            dependencies: ["DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetObjectivesTests",
+            dependencies: ["DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetTrainTests",
+            dependencies: ["DuetTrain", "DuetTestSupport"]
         ),
         .testTarget(
             name: "DuetMediaTests",
-            dependencies: ["DuetMedia", "DuetTensor"],
-            exclude: ["Data"],
-            swiftSettings: []
+            dependencies: ["DuetMedia", "DuetTensor", "DuetTestSupport"],
+            exclude: ["Data"]
         ),
     ],
     swiftLanguageModes: [.v6]

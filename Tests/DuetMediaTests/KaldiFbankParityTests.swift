@@ -2,6 +2,7 @@
 // shape rules and options torchaudio users rely on.
 import DuetMedia
 import DuetTensor
+import DuetTestSupport
 import Foundation
 import Testing
 
@@ -41,7 +42,7 @@ import Testing
     }
 
     @Test func matchesTorchaudioWithin1e3() throws {
-        let file = try SafeTensorsFile.read(contentsOf: MediaFixtures.folder.appendingPathComponent("kaldi_fbank.safetensors"))
+        let file = try Fixture.load("kaldi_fbank").safeTensorsFile
         let call = try #require(file.metadata["call"])
         let options = try Self.options(fromCall: call)
         let wave = try file.entry("in.wave").floats()

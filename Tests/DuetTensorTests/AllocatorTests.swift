@@ -1,5 +1,6 @@
 // The caching allocator: a warm training step takes no new memory from the system.
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 @Suite struct AllocatorTests {

@@ -1,5 +1,6 @@
 // Broadcasting arithmetic: values and gradients.
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 @Suite struct ArithmeticTests {

@@ -1,6 +1,7 @@
 // Gradient checks and behaviour of shape ops, matmul, linear, normalisation, softmax,
 // attention, token gather/scatter and dropout.
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 @Suite struct ShapeOpTests {

@@ -2,9 +2,11 @@
 // linear, layernorm, gelu_erf, gelu_tanh, softmax, attention, attention_padded,
 // instance_norm_time, l2_normalize and vit_block. Shapes come from the files.
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
-/// Forward within 1e-5 and gradients within 1e-4 relative, as the fixtures README sets.
+/// Forward within 1e-5 and gradients within 1e-4 relative, as the fixtures README sets
+/// (shared by every parity test of this target).
 let forwardTolerance = 1e-5
 let gradientTolerance = 1e-4
 

@@ -2,6 +2,7 @@
 // read what the files hold, and expectClose fails on what it should.
 import Foundation
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 @Suite struct FixtureTests {

@@ -2,6 +2,7 @@
 // decoding, and a corpus of malformed and randomly damaged files that must each throw, not crash.
 import Foundation
 import Testing
+import DuetTestSupport
 @testable import DuetTensor
 
 /// A file made by hand: the 8-byte length (`headerLength`, or the JSON's own), `json`, `data`.

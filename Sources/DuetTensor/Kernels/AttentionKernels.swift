@@ -10,15 +10,11 @@ func attentionSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bi
         for r in range {
             let row = s + r * cols
             if let bias { for c in 0..<cols { row[c] += bias[c] } }
-            var mx = -Float.infinity
-            for c in 0..<cols where row[c] > mx { mx = row[c] }
+            var mx = maxContiguous(row, cols)
             if mx == -.infinity { mx = 0 }  // every key masked: the row becomes zeros
-            var sum: Float = 0
-            for c in 0..<cols {
-                let e = fastExp(row[c] - mx)
-                row[c] = e
-                sum += e
-            }
+            // The exponentials as a pure map (vectorised), then the sum in SIMD16 lanes.
+            for c in 0..<cols { row[c] = fastExp(row[c] - mx) }
+            let sum = sumContiguous(row, cols)
             let inv: Float = sum > 0 ? 1 / sum : 0
             for c in 0..<cols { row[c] *= inv }
             lse[r] = sum > 0 ? mx + logf(sum) : .infinity
@@ -53,9 +49,7 @@ func rowDot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, 
     parallelFor(rows, grain: Swift.max(1, 8192 / Swift.max(cols, 1))) { range in
         let (a, b, out) = p.value
         for r in range {
-            var s: Float = 0
-            for c in 0..<cols { s += a[r * cols + c] * b[r * cols + c] }
-            out[r] = s
+            out[r] = dotContiguous(a + r * cols, b + r * cols, cols)
         }
     }
 }

@@ -12,8 +12,7 @@ func layerNormForward(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointe
         for r in range {
             let xr = x + r * cols, yr = y + r * cols
             let m = sumContiguous(xr, cols) / Float(cols)
-            var v: Float = 0
-            for c in 0..<cols { let d = xr[c] - m; v += d * d }
+            let v = sumSquaredDeviations(xr, cols, mean: m)
             let rs = 1 / (v / Float(cols) + eps).squareRoot()
             meanOut[r] = m
             rstdOut[r] = rs
@@ -39,22 +38,21 @@ func layerNormBackward(_ x: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePoint
         parallelFor(rows, grain: Swift.max(1, 4096 / Swift.max(cols, 1))) { range in
             let (x, g, w, mean, rstd, dxOpt) = p.value
             guard let dx = dxOpt else { return }
-            // Without a weight, read g through itself times one: one loop body for both cases.
-            let hasWeight = w != nil
-            let wp = w ?? g
             for r in range {
                 let xr = x + r * cols, gr = g + r * cols, dxr = dx + r * cols
                 let m = mean[r], rs = rstd[r]
-                var sumG: Float = 0, sumGX: Float = 0
-                for c in 0..<cols {
-                    let gh = hasWeight ? gr[c] * wp[c] : gr[c]
-                    sumG += gh
-                    sumGX += gh * (xr[c] - m) * rs
+                // ĝ = g·w goes into dx's row first: the two row sums then run as SIMD16
+                // reductions, and Σ ĝ·x̂ = rs·(Σ ĝ·x − m·Σ ĝ).
+                if let w {
+                    for c in 0..<cols { dxr[c] = gr[c] * w[c] }
+                } else {
+                    dxr.update(from: gr, count: cols)
                 }
+                let sumG = sumContiguous(dxr, cols)
+                let sumGX = rs * (dotContiguous(dxr, xr, cols) - m * sumG)
                 let meanG = sumG / Float(cols), meanGX = sumGX / Float(cols)
                 for c in 0..<cols {
-                    let gh = hasWeight ? gr[c] * wp[c] : gr[c]
-                    dxr[c] = rs * (gh - meanG - (xr[c] - m) * rs * meanGX)
+                    dxr[c] = rs * (dxr[c] - meanG - (xr[c] - m) * rs * meanGX)
                 }
             }
         }

@@ -76,3 +76,52 @@ func reduceAxisKernel(_ kind: AxisReduction, _ x: UnsafeMutablePointer<Float>, _
         }
     }
 }
+
+/// Σ a[i]·b[i] over n contiguous floats, with 16 lanes of partial sums (LLVM does not vectorise a
+/// float reduction by itself: that would reorder the additions).
+@inline(__always)
+public func dotContiguous(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    var i = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    while i + 16 <= n {
+        acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    var s = acc.sum()
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
+}
+
+/// The largest of n contiguous floats (−∞ for none).
+@inline(__always)
+public func maxContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>(repeating: -.infinity)
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 16 <= n {
+        acc = pointwiseMax(acc, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
+        i += 16
+    }
+    var m = acc.max()
+    while i < n { if p[i] > m { m = p[i] }; i += 1 }
+    return m
+}
+
+/// Σ (p[i] − mean)² over n contiguous floats.
+@inline(__always)
+public func sumSquaredDeviations(_ p: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    let m = SIMD16<Float>(repeating: mean)
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 16 <= n {
+        let d = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - m
+        acc += d * d
+        i += 16
+    }
+    var s = acc.sum()
+    while i < n { let d = p[i] - mean; s += d * d; i += 1 }
+    return s
+}

@@ -9,15 +9,10 @@ func softmaxRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Flo
         let (x, y, lse) = p.value
         for r in range {
             let xr = x + r * cols, yr = y + r * cols
-            var m = -Float.infinity
-            for c in 0..<cols where xr[c] > m { m = xr[c] }
+            var m = maxContiguous(xr, cols)
             if m == -.infinity { m = 0 }  // a fully masked row: keep the exponentials finite
-            var s: Float = 0
-            for c in 0..<cols {
-                let e = fastExp(xr[c] - m)
-                yr[c] = e
-                s += e
-            }
+            for c in 0..<cols { yr[c] = fastExp(xr[c] - m) }
+            let s = sumContiguous(yr, cols)
             let logS = logf(s)
             if log {
                 for c in 0..<cols { yr[c] = xr[c] - m - logS }
@@ -38,12 +33,11 @@ func softmaxBackwardRows(_ y: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePoi
         let (y, g, dx) = p.value
         for r in range {
             let yr = y + r * cols, gr = g + r * cols, dr = dx + r * cols
-            var s: Float = 0
             if log {
-                for c in 0..<cols { s += gr[c] }
+                let s = sumContiguous(gr, cols)
                 for c in 0..<cols { dr[c] = gr[c] - fastExp(yr[c]) * s }
             } else {
-                for c in 0..<cols { s += gr[c] * yr[c] }
+                let s = dotContiguous(gr, yr, cols)
                 for c in 0..<cols { dr[c] = yr[c] * (gr[c] - s) }
             }
         }

@@ -1,11 +1,12 @@
+// Shared by every test target (module DuetTestSupport).
 // Finite-difference gradient checks: central differences with the loss summed in Double,
 // compared with the gradients backward() accumulates.
 import Testing
-@testable import DuetTensor
+import DuetTensor
 
 /// Checks d/dx of Σ w ⊙ f(inputs) for every input that requires a gradient.
 /// `w` is a fixed random weighting, so every output element's gradient is exercised.
-func checkGradients(
+public func checkGradients(
     _ inputs: [Tensor], eps: Float = 1e-2, tolerance: Double = 2e-2,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ f: ([Tensor]) -> Tensor
@@ -45,6 +46,6 @@ func checkGradients(
 }
 
 /// A random input away from the origin's kinks, seeded by `seed`.
-func randomInput(_ shape: [Int], seed: UInt64, scale: Float = 1, requiresGrad: Bool = true) -> Tensor {
+public func randomInput(_ shape: [Int], seed: UInt64, scale: Float = 1, requiresGrad: Bool = true) -> Tensor {
     Tensor.randomNormal(shape, std: scale, stream: RandomStream(seed: seed)).requiringGrad(requiresGrad)
 }

@@ -1,0 +1,62 @@
+// `mae-audio` (AudioMAE) and `mae-video` (VideoMAE): reconstruct the hidden patches from the
+// visible ones; MSE to per-patch-normalised targets on masked tokens only.
+import DuetModels
+import DuetNN
+import DuetTensor
+
+public struct MaskedAutoencoder: PretrainingObjective {
+    public enum Modality: String, Sendable { case audio, video }
+
+    public let modality: Modality
+    public let store: ParameterStore
+    public let encoder: MAEEncoder
+    public let decoder: MAEDecoder
+    public let masking: any MaskingStrategy
+    /// MAE's norm_pix_loss: targets normalised per patch (the papers' default, on).
+    public let normalizeTargets: Bool
+
+    public var name: String { "mae-\(modality.rawValue)" }
+
+    /// Builds the encoder and decoder in `store` under the MAE names.
+    public init(modality: Modality, store: ParameterStore, grid: TokenGrid, encoderSize: TransformerSize,
+                decoderSize: TransformerSize, masking: any MaskingStrategy, normalizeTargets: Bool = true, dropPath: Float = 0) {
+        precondition(masking.tokens == grid.tokens, "masking over \(masking.tokens) tokens for a grid of \(grid.tokens)")
+        self.modality = modality
+        self.store = store
+        encoder = MAEEncoder(store.builder, grid: grid, size: encoderSize, dropPath: dropPath)
+        decoder = MAEDecoder(store.builder, encoderDim: encoderSize.dim, grid: grid, size: decoderSize)
+        self.masking = masking
+        self.normalizeTargets = normalizeTargets
+    }
+
+    public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
+        guard let x = modality == .audio ? batch.audio : batch.video else {
+            throw .missingModality(objective: name, modality: modality.rawValue)
+        }
+        let expected = expectedInputShape(batch: x.shape[0])
+        guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
+        let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
+        let latent = encoder(x, mask: mask, context: context.forward)
+        let prediction = decoder(latent, mask: mask, context: context.forward)
+        let loss = mseLoss(prediction, targets(x), mask: mask.maskedFlags())
+        return ObjectiveOutput(loss: loss, metrics: ["loss": Double(loss.item)])
+    }
+
+    /// The reconstruction targets: AudioMAE normalises each patch over its values; VideoMAE
+    /// each channel of each tubelet with the standard deviation outside the epsilon.
+    public func targets(_ x: Tensor) -> Tensor {
+        let patches = encoder.grid.patchify(x).detached()
+        guard normalizeTargets else { return patches }
+        switch modality {
+        case .audio: return normalizedPatchTargets(patches)
+        case .video: return Patchify.videoMAETargets(patches, channels: encoder.grid.channels)
+        }
+    }
+
+    func expectedInputShape(batch: Int) -> [Int] {
+        switch encoder.grid {
+        case let .image(c, h, w, _): return [batch, c, h, w]
+        case let .video(c, t, h, w, _, _): return [batch, c, t, h, w]
+        }
+    }
+}

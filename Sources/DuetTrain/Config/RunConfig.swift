@@ -1,0 +1,392 @@
+// The configuration of a pretraining run: model sizes, masking, objective, data, optimizer,
+// schedule and loop settings, each with a default, its YAML key and its rules.
+import Foundation
+
+/// A whole pretraining run, as `configs/*.yaml` spells it. `RunConfig()` is a ViT-Tiny AudioMAE on
+/// the built-in synthetic corpus; every key a file leaves out keeps the value shown here.
+public struct RunConfig: ConfigSection, Equatable, Sendable {
+    /// Names the run in logs and its default folder.
+    public var name = "run"
+    /// Keys every random draw (initialisation, masks, shuffling, augmentation).
+    public var seed = 0
+    public var model = ModelConfig()
+    public var masking = MaskingConfig()
+    public var objective = ObjectiveConfig()
+    public var data = DataConfig()
+    public var optim = OptimConfig()
+    public var schedule = ScheduleConfig()
+    public var train = TrainConfig()
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("name", \.name), .init("seed", \.seed), .init("model", \.model), .init("masking", \.masking),
+         .init("objective", \.objective), .init("data", \.data), .init("optim", \.optim),
+         .init("schedule", \.schedule), .init("train", \.train)]
+    }
+
+    /// Rules across sections, run after every section has passed its own.
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["name"].require(!name.isEmpty && !name.contains("/"), "must be a non-empty name without '/', got '\(name)'")
+        try path["seed"].requireNonNegative(seed)
+        try path["model.audio.mels"].require(model.audio.mels == data.mels,
+            "must equal data.mels (\(data.mels)): the towers read the filterbanks the loader makes, got \(model.audio.mels)")
+        try path["schedule.warmup_steps"].require(schedule.warmupSteps <= train.steps,
+            "must not exceed train.steps (\(train.steps)), got \(schedule.warmupSteps)")
+        try path["schedule.min_lr"].require(schedule.minLR <= optim.lr,
+            "must not exceed optim.lr (\(optim.lr)), got \(schedule.minLR)")
+    }
+
+    /// Samples per optimizer step: `train.batch_size × train.grad_accumulation`.
+    public var effectiveBatchSize: Int { train.batchSize * train.gradAccumulation }
+
+    /// The manifest must exist. Run by `load(…, checkingFiles: true)` before training, not when a
+    /// config is only shown, since the recipes name datasets a machine may not have.
+    public func checkFiles(at path: ConfigPath) throws(ConfigError) {
+        if let manifest = data.manifest {
+            try path["data.manifest"].require(FileManager.default.fileExists(atPath: manifest), "no such file \(manifest)")
+        }
+    }
+}
+
+// MARK: - Model
+
+/// The encoders and the MAE decoder.
+public struct ModelConfig: ConfigSection, Equatable, Sendable {
+    public var audio = AudioTowerConfig()
+    public var video = VideoTowerConfig()
+    /// A narrower, shallower stack than the encoders, as in MAE.
+    public var decoder = TransformerConfig(dim: 192, depth: 4, heads: 3)
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("audio", \.audio), .init("video", \.video), .init("decoder", \.decoder)]
+    }
+}
+
+/// Width, depth and heads of a stack of pre-norm transformer blocks (ViT-Tiny by default).
+public struct TransformerConfig: ConfigSection, Equatable, Sendable {
+    public var dim = 192
+    public var depth = 12
+    public var heads = 3
+    /// Hidden width of the MLP over `dim` (4 in ViT).
+    public var mlpRatio = 4.0
+
+    public init() {}
+
+    public init(dim: Int, depth: Int, heads: Int, mlpRatio: Double = 4) {
+        (self.dim, self.depth, self.heads, self.mlpRatio) = (dim, depth, heads, mlpRatio)
+    }
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("dim", \.dim), .init("depth", \.depth), .init("heads", \.heads), .init("mlp_ratio", \.mlpRatio)]
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["depth"].requirePositive(depth)
+        try path["heads"].requirePositive(heads)
+        try path["dim"].requireMultiple(dim, of: heads, at: path["heads"])
+        try path["mlp_ratio"].requirePositive(mlpRatio)
+    }
+}
+
+/// An encoder: a transformer whose keys sit beside the tower's own (`model.audio.dim`), read and
+/// set as the tower's properties too (`config.model.audio.dim`).
+@dynamicMemberLookup
+public protocol TowerConfig: ConfigSection {
+    var transformer: TransformerConfig { get set }
+    /// Stochastic depth rate of the last block.
+    var dropPath: Double { get set }
+    /// The tower's own keys, after the transformer's and `drop_path`.
+    static var frontEndFields: [ConfigField<Self>] { get }
+    /// The tower's own rules, after the transformer's.
+    func validateFrontEnd(at path: ConfigPath) throws(ConfigError)
+}
+
+extension TowerConfig {
+    public subscript<Value>(dynamicMember property: WritableKeyPath<TransformerConfig, Value>) -> Value {
+        get { transformer[keyPath: property] }
+        set { transformer[keyPath: property] = newValue }
+    }
+
+    public static var fields: [ConfigField<Self>] {
+        TransformerConfig.fields.map { $0.flattened(into: \.transformer) } + [.init("drop_path", \.dropPath)]
+            + frontEndFields
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try transformer.validate(at: path)
+        try path["drop_path"].requireFraction(dropPath, openAbove: true)
+        try validateFrontEnd(at: path)
+    }
+}
+
+/// A ViT over log-mel filterbank patches, as AudioMAE: `mels × frames` cut into `patch × patch`.
+public struct AudioTowerConfig: TowerConfig, Equatable, Sendable {
+    public var transformer = TransformerConfig()
+    /// 0 in AudioMAE's pretraining.
+    public var dropPath = 0.0
+    /// Side of a square patch, in mel bins and in 10 ms frames.
+    public var patch = 16
+    public var mels = 128
+    /// Filterbank frames per clip (10 ms each); clips are cut or padded to this length.
+    public var frames = 1024
+
+    public init() {}
+
+    public static var frontEndFields: [ConfigField<Self>] {
+        [.init("patch", \.patch), .init("mels", \.mels), .init("frames", \.frames)]
+    }
+
+    public func validateFrontEnd(at path: ConfigPath) throws(ConfigError) {
+        try path["patch"].requirePositive(patch)
+        try path["mels"].requireMultiple(mels, of: patch, at: path["patch"])
+        try path["frames"].requireMultiple(frames, of: patch, at: path["patch"])
+    }
+}
+
+/// Pixel format the video tower reads.
+public enum VideoColor: String, ConfigChoice, Sendable {
+    case rgb, gray
+
+    public var channels: Int { self == .rgb ? 3 : 1 }
+}
+
+/// A ViT over `tubelet × patch × patch` tubelets, as VideoMAE.
+public struct VideoTowerConfig: TowerConfig, Equatable, Sendable {
+    public var transformer = TransformerConfig()
+    /// 0 in VideoMAE's pretraining scripts.
+    public var dropPath = 0.0
+    /// Frames per tubelet.
+    public var tubelet = 2
+    /// Side of a tubelet, in pixels.
+    public var patch = 16
+    /// Frames per clip.
+    public var frames = 16
+    /// Side of the square frames, in pixels.
+    public var size = 224
+    public var color = VideoColor.rgb
+
+    public init() {}
+
+    public static var frontEndFields: [ConfigField<Self>] {
+        [.init("tubelet", \.tubelet), .init("patch", \.patch), .init("frames", \.frames), .init("size", \.size),
+         .init("color", \.color)]
+    }
+
+    public func validateFrontEnd(at path: ConfigPath) throws(ConfigError) {
+        try path["tubelet"].requirePositive(tubelet)
+        try path["patch"].requirePositive(patch)
+        try path["frames"].requireMultiple(frames, of: tubelet, at: path["tubelet"])
+        try path["size"].requireMultiple(size, of: patch, at: path["patch"])
+    }
+}
+
+// MARK: - Masking and objective
+
+/// How the masking generator picks the hidden tokens.
+public enum MaskingKind: String, ConfigChoice, Sendable {
+    /// Uniform per token (MAE, AudioMAE).
+    case random
+    /// The same spatial positions in every frame (VideoMAE).
+    case tube
+    /// Visible blocks, the rest masked (data2vec 2.0).
+    case inverseBlock = "inverse_block"
+    /// Spans along time (HuBERT, RAVEn).
+    case timeSpan = "time_span"
+}
+
+public struct MaskingConfig: ConfigSection, Equatable, Sendable {
+    public var kind = MaskingKind.random
+    /// Fraction of tokens hidden from the encoder: 0.8 in AudioMAE, 0.9 in VideoMAE.
+    public var ratio = 0.8
+    /// Side of each kept block, in tokens (`inverse_block`; data2vec 2.0's mask_length).
+    public var blockSize = 3
+    /// Tokens per masked span (`time_span`; 10 in wav2vec 2.0 and HuBERT).
+    public var spanLength = 10
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("kind", \.kind), .init("ratio", \.ratio), .init("block_size", \.blockSize),
+         .init("span_length", \.spanLength)]
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["ratio"].requireFraction(ratio, openBelow: true, openAbove: true)
+        try path["block_size"].requirePositive(blockSize)
+        try path["span_length"].requirePositive(spanLength)
+    }
+}
+
+public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
+    /// The objectives Duet has; each new objective adds its name here.
+    public static let names = ["mae-audio", "mae-video"]
+
+    /// One of `names`.
+    public var name = "mae-audio"
+    /// Regress per-patch normalised targets (MAE's norm_pix_loss).
+    public var normPixLoss = true
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss)]
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["name"].require(Self.names.contains(name), choiceReason(names: Self.names, got: name))
+    }
+}
+
+// MARK: - Data
+
+/// What the loader does with a file it cannot decode.
+public enum BadFilePolicy: String, ConfigChoice, Sendable {
+    /// Skip it, count it by reason and report it.
+    case skip
+    /// Stop the run.
+    case fail
+}
+
+public struct DataConfig: ConfigSection, Equatable, Sendable {
+    /// The fairseq-style TSV manifest; nil (`null`) trains on the built-in synthetic corpus.
+    public var manifest: String? = nil
+    public var clipSeconds = 10.0
+    /// Audio is resampled to this rate (Hz).
+    public var sampleRate = 16_000
+    /// Video frames are sampled at this rate (frames per second).
+    public var fps = 25.0
+    /// Kaldi filterbank mel bins.
+    public var mels = 128
+    /// Background decoding threads.
+    public var numWorkers = 2
+    public var onBadFile = BadFilePolicy.skip
+    /// With `skip`, the run stops once more than this fraction of the files seen were bad.
+    public var maxBadFraction = 0.01
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("manifest", \.manifest), .init("clip_seconds", \.clipSeconds), .init("sample_rate", \.sampleRate),
+         .init("fps", \.fps), .init("mels", \.mels), .init("num_workers", \.numWorkers),
+         .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction)]
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["manifest"].require(manifest?.isEmpty != true, "must be a path, or null for the synthetic corpus")
+        try path["clip_seconds"].requirePositive(clipSeconds)
+        try path["sample_rate"].requirePositive(sampleRate)
+        try path["fps"].requirePositive(fps)
+        try path["mels"].requirePositive(mels)
+        try path["num_workers"].requireNonNegative(numWorkers)
+        try path["max_bad_fraction"].requireFraction(maxBadFraction)
+    }
+}
+
+// MARK: - Optimisation
+
+public enum OptimizerName: String, ConfigChoice, Sendable {
+    case adamw, sgd
+}
+
+/// The optimizer. `lr` is the absolute peak learning rate, used as written: the MAE papers'
+/// `blr × effective batch / 256` is worked out in the recipes, not applied here, so that
+/// `--set optim.lr=…` always means the rate the run uses.
+public struct OptimConfig: ConfigSection, Equatable, Sendable {
+    public var name = OptimizerName.adamw
+    /// Peak learning rate, reached at the end of the warm-up: MAE's base rate at batch 256.
+    public var lr = 1.5e-4
+    /// AdamW's (β1, β2); MAE uses β2 = 0.95.
+    public var betas = [0.9, 0.95]
+    public var weightDecay = 0.05
+    public var eps = 1e-8
+    /// SGD's momentum.
+    public var momentum = 0.9
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("name", \.name), .init("lr", \.lr), .init("betas", \.betas), .init("weight_decay", \.weightDecay),
+         .init("eps", \.eps), .init("momentum", \.momentum)]
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["lr"].requirePositive(lr)
+        try path["betas"].require(betas.count == 2, "must be two numbers [beta1, beta2], got \(betas.count)")
+        for (index, beta) in betas.enumerated() { try path["betas"][index].requireFraction(beta, openAbove: true) }
+        try path["weight_decay"].requireNonNegative(weightDecay)
+        try path["eps"].requirePositive(eps)
+        try path["momentum"].requireFraction(momentum, openAbove: true)
+    }
+}
+
+public enum ScheduleKind: String, ConfigChoice, Sendable {
+    /// Linear warm-up, then a half cosine from `lr` down to `min_lr` at the last step.
+    case cosine
+    /// Linear warm-up, then `lr` throughout.
+    case constant
+    /// Linear warm-up, then a straight line down to `min_lr`.
+    case linear
+}
+
+public struct ScheduleConfig: ConfigSection, Equatable, Sendable {
+    public var kind = ScheduleKind.cosine
+    /// Steps of linear warm-up from 0 to `optim.lr`.
+    public var warmupSteps = 100
+    public var minLR = 0.0
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("kind", \.kind), .init("warmup_steps", \.warmupSteps), .init("min_lr", \.minLR)]
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["warmup_steps"].requireNonNegative(warmupSteps)
+        try path["min_lr"].requireNonNegative(minLR)
+    }
+}
+
+// MARK: - The loop
+
+/// Counts are in optimizer steps; an `…_every` of 0 turns that action off.
+public struct TrainConfig: ConfigSection, Equatable, Sendable {
+    public var steps = 1000
+    /// Samples per forward pass.
+    public var batchSize = 8
+    /// Forward passes whose gradients are summed before each optimizer step.
+    public var gradAccumulation = 1
+    /// Maximum global gradient norm; null leaves gradients unclipped (as MAE).
+    public var clipGrad: Double? = nil
+    public var evalEvery = 200
+    public var checkpointEvery = 500
+    /// Checkpoints kept on disk; older ones are deleted.
+    public var keepCheckpoints = 3
+    /// Steps between plain progress lines and metrics records.
+    public var logEvery = 10
+    /// Non-finite losses or gradients in a row that stop the run.
+    public var maxNonfiniteInARow = 5
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("steps", \.steps), .init("batch_size", \.batchSize), .init("grad_accumulation", \.gradAccumulation),
+         .init("clip_grad", \.clipGrad), .init("eval_every", \.evalEvery), .init("checkpoint_every", \.checkpointEvery),
+         .init("keep_checkpoints", \.keepCheckpoints), .init("log_every", \.logEvery),
+         .init("max_nonfinite_in_a_row", \.maxNonfiniteInARow)]
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["steps"].requirePositive(steps)
+        try path["batch_size"].requirePositive(batchSize)
+        try path["grad_accumulation"].requirePositive(gradAccumulation)
+        if let clipGrad { try path["clip_grad"].requirePositive(clipGrad) }
+        try path["eval_every"].requireNonNegative(evalEvery)
+        try path["checkpoint_every"].requireNonNegative(checkpointEvery)
+        try path["keep_checkpoints"].requirePositive(keepCheckpoints)
+        try path["log_every"].requirePositive(logEvery)
+        try path["max_nonfinite_in_a_row"].requirePositive(maxNonfiniteInARow)
+    }
+}
