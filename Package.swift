@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "duet", targets: ["duet"]),
         .library(name: "DuetTensor", targets: ["DuetTensor"]),
         .library(name: "DuetNN", targets: ["DuetNN"]),
+        .library(name: "DuetMedia", targets: ["DuetMedia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,17 @@ let package = Package(
         .target(
             name: "DuetTensor",
             dependencies: ["CBLAS"],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .systemLibrary(
+            name: "CFFmpeg",
+            path: "Sources/CFFmpeg",
+            pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .target(
+            name: "DuetMedia",
+            dependencies: ["CFFmpeg"],
             swiftSettings: nativeFlags + optimise
         ),
         .target(
@@ -55,6 +67,7 @@ let package = Package(
                 "DuetTensor",
                 "DuetNN",
                 "DuetTrain",
+                "DuetMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeFlags + optimise
@@ -84,6 +97,11 @@ let package = Package(
         .testTarget(
             name: "DuetTrainTests",
             dependencies: ["DuetTrain", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetMediaTests",
+            dependencies: ["DuetMedia", "DuetTensor", "DuetTestSupport"],
+            exclude: ["Data"]
         ),
     ],
     swiftLanguageModes: [.v6]
