@@ -7,6 +7,12 @@ struct Duet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duet",
         abstract: "Self-supervised audio-visual training on the CPU.",
-        subcommands: [Bench.self, ConfigCommand.self, Media.self]
+        subcommands: [Bench.self, ConfigCommand.self, DataGroup.self, Media.self]
     )
+}
+
+/// `duet data`: corpora and manifests.
+struct DataGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data", abstract: "Make and inspect datasets.", subcommands: [DataSynth.self])
 }
