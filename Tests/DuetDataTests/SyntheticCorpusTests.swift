@@ -144,7 +144,7 @@ private func lines(_ path: String) throws -> [String] {
                 #expect(other.audio.count == clips[0].audio.count)
                 let difference = zip(other.audio, clips[0].audio).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
                 let energy = clips[0].audio.reduce(Float(0)) { $0 + $1 * $1 }
-                #expect(difference > 0.2 * energy, "\(group): the sounds differ (\(difference / energy))")
+                #expect(difference > 0.1 * energy, "\(group): the sounds differ (\(difference / energy))")
             }
         }
         // Different visemes do look different.

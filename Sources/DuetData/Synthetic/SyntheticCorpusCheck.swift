@@ -1,7 +1,7 @@
 // Shows that a model can use the synthetic corpus: simple features of the decoded MP4s (binned
-// filterbanks for audio, binned mouth-region statistics for video) and a nearest-centroid
-// classifier trained on the training speakers recover word labels of unseen test speakers, from
-// either modality; the video confusions show that p/b/m cannot be told apart by the lips.
+// filterbanks for audio, binned mouth-region statistics for video) and a linear discriminant
+// fitted on the training speakers recover the words of unseen test speakers from either
+// modality; the video confusions show that p/b/m cannot be told apart by the lips.
 import DuetMedia
 import Foundation
 
@@ -173,52 +173,88 @@ private final class ExtractionResults: @unchecked Sendable {
     }
 }
 
-/// A nearest-centroid classifier on standardised features (each dimension scaled by its
-/// standard deviation over the training set).
-public struct NearestCentroid: Sendable {
+/// Nearest class mean under the pooled within-class covariance (linear discriminant analysis):
+/// features are standardised, the covariance regularised by `ridge` × identity and inverted
+/// through a Cholesky factor, and a sample goes to the class with the largest linear score.
+public struct LinearDiscriminant: Sendable {
     public let classes: Int
+    private let mean: [Float]
     private let scale: [Float]
-    private let centroids: [[Float]]
+    /// Per class, Σ⁻¹μ and −½ μᵀΣ⁻¹μ.
+    private let weights: [[Double]]
+    private let biases: [Double]
 
-    public init(features: [[Float]], labels: [Int], classes: Int) {
-        let dimension = features.first?.count ?? 0
-        var mean = [Float](repeating: 0, count: dimension), square = mean
-        for x in features {
-            for d in 0..<dimension {
-                mean[d] += x[d]
-                square[d] += x[d] * x[d]
-            }
-        }
-        let n = Float(max(1, features.count))
-        scale = (0..<dimension).map { d in
-            let variance = square[d] / n - (mean[d] / n) * (mean[d] / n)
-            return variance > 1e-12 ? 1 / variance.squareRoot() : 0
-        }
-        var sums = [[Float]](repeating: [Float](repeating: 0, count: dimension), count: classes)
-        var counts = [Float](repeating: 0, count: classes)
-        for (x, label) in zip(features, labels) where (0..<classes).contains(label) {
-            for d in 0..<dimension { sums[label][d] += x[d] }
+    public init(features: [[Float]], labels: [Int], classes: Int, ridge: Double = 0.3) {
+        let d = features.first?.count ?? 0
+        let n = Double(max(1, features.count))
+        var mean = [Float](repeating: 0, count: d), scale = mean
+        for x in features { for j in 0..<d { mean[j] += x[j] / Float(n) } }
+        for x in features { for j in 0..<d { scale[j] += (x[j] - mean[j]) * (x[j] - mean[j]) / Float(n) } }
+        scale = scale.map { $0 > 1e-12 ? 1 / $0.squareRoot() : 0 }
+        let standard = features.map { x in (0..<d).map { Double((x[$0] - mean[$0]) * scale[$0]) } }
+
+        self.classes = classes
+        var centroids = [[Double]](repeating: [Double](repeating: 0, count: d), count: classes)
+        var counts = [Double](repeating: 0, count: classes)
+        for (x, label) in zip(standard, labels) where (0..<classes).contains(label) {
+            for j in 0..<d { centroids[label][j] += x[j] }
             counts[label] += 1
         }
-        let scale = self.scale
-        centroids = (0..<classes).map { c in (0..<dimension).map { sums[c][$0] / max(1, counts[c]) * scale[$0] } }
-        self.classes = classes
+        for c in 0..<classes where counts[c] > 0 { centroids[c] = centroids[c].map { $0 / counts[c] } }
+        var covariance = [Double](repeating: 0, count: d * d)
+        for (x, label) in zip(standard, labels) where (0..<classes).contains(label) {
+            let r = (0..<d).map { x[$0] - centroids[label][$0] }
+            for i in 0..<d where r[i] != 0 { for j in 0...i { covariance[i * d + j] += r[i] * r[j] / n } }
+        }
+        for i in 0..<d { covariance[i * d + i] += ridge }
+        let factor = LinearDiscriminant.cholesky(covariance, size: d)
+        let solved = centroids.map { LinearDiscriminant.solve(factor, size: d, $0) }
+        weights = solved
+        biases = (0..<classes).map { c in
+            counts[c] > 0 ? -0.5 * zip(centroids[c], solved[c]).reduce(0) { $0 + $1.0 * $1.1 } : -Double.infinity
+        }
+        self.mean = mean
+        self.scale = scale
     }
 
     public func predict(_ x: [Float]) -> Int {
-        var best = 0, bestDistance = Float.infinity
-        for (c, centroid) in centroids.enumerated() {
-            var distance: Float = 0
-            for d in 0..<x.count {
-                let diff = x[d] * scale[d] - centroid[d]
-                distance += diff * diff
-            }
-            if distance < bestDistance {
-                bestDistance = distance
+        let standard = (0..<x.count).map { Double((x[$0] - mean[$0]) * scale[$0]) }
+        var best = 0, bestScore = -Double.infinity
+        for c in 0..<classes {
+            let score = biases[c] + zip(standard, weights[c]).reduce(0) { $0 + $1.0 * $1.1 }
+            if score > bestScore {
+                bestScore = score
                 best = c
             }
         }
         return best
+    }
+
+    /// The lower-triangular L with L·Lᵀ = a (a symmetric positive definite, lower half filled).
+    static func cholesky(_ a: [Double], size d: Int) -> [Double] {
+        var l = [Double](repeating: 0, count: d * d)
+        for i in 0..<d {
+            for j in 0...i {
+                var sum = a[i * d + j]
+                for k in 0..<j { sum -= l[i * d + k] * l[j * d + k] }
+                l[i * d + j] = i == j ? max(sum, 1e-12).squareRoot() : sum / l[j * d + j]
+            }
+        }
+        return l
+    }
+
+    /// x with L·Lᵀ·x = b.
+    static func solve(_ l: [Double], size d: Int, _ b: [Double]) -> [Double] {
+        var y = b
+        for i in 0..<d {
+            for k in 0..<i { y[i] -= l[i * d + k] * y[k] }
+            y[i] /= l[i * d + i]
+        }
+        for i in stride(from: d - 1, through: 0, by: -1) {
+            for k in (i + 1)..<d { y[i] -= l[k * d + i] * y[k] }
+            y[i] /= l[i * d + i]
+        }
+        return y
     }
 }
 
@@ -271,7 +307,7 @@ public struct SyntheticCheckReport: Sendable, CustomStringConvertible {
 }
 
 extension SyntheticCorpus {
-    /// Decodes the one-word clips of a written corpus, fits nearest-centroid classifiers on the
+    /// Decodes the one-word clips of a written corpus, fits linear discriminants on the
     /// training speakers' audio and video features, and scores them on the test speakers.
     public func check(_ clips: [SyntheticClipRecord], root: String) throws(MediaError) -> SyntheticCheckReport {
         let words = clips.filter { $0.label != nil && $0.split != .valid }
@@ -280,7 +316,7 @@ extension SyntheticCorpus {
         let train = words.indices.filter { words[$0].split == .train }
         let test = words.indices.filter { words[$0].split == .test }
         func evaluate(_ features: [[Float]]) -> (Double, [[Int]]) {
-            let model = NearestCentroid(features: train.map { features[$0] }, labels: train.map { labels[$0] }, classes: vocabulary.count)
+            let model = LinearDiscriminant(features: train.map { features[$0] }, labels: train.map { labels[$0] }, classes: vocabulary.count)
             var confusion = [[Int]](repeating: [Int](repeating: 0, count: vocabulary.count), count: vocabulary.count)
             for i in test { confusion[labels[i]][model.predict(features[i])] += 1 }
             let right = (0..<vocabulary.count).reduce(0) { $0 + confusion[$1][$1] }
