@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time the media workloads W4 (filterbank) and W5 (clip decode).")
     var media = false
 
-    @Option(help: "Run only these workloads, comma-separated (W4, W5).")
+    @Option(help: "Run only these workloads, comma-separated (W1, W2, W3, W4, W5).")
     var only: String?
 
     @Option(help: "Timed runs per kernel (after 3 warm-up runs); at least 10.")
@@ -30,8 +30,8 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 10 else { throw ValidationError("--repeats must be at least 10 (got \(repeats))") }
-        let unknown = onlyWorkloads.subtracting(["W4", "W5"])
-        guard unknown.isEmpty else { throw ValidationError("--only knows W4 and W5 (got \(unknown.sorted().joined(separator: ", ")))") }
+        let unknown = onlyWorkloads.subtracting(["W1", "W2", "W3", "W4", "W5"])
+        guard unknown.isEmpty else { throw ValidationError("--only knows W1 to W5 (got \(unknown.sorted().joined(separator: ", ")))") }
     }
 
     private var onlyWorkloads: Set<String> {
@@ -45,7 +45,12 @@ struct Bench: ParsableCommand {
             printOptimizerTimings()
             ran = true
         }
-        let workloads = media ? ["W4", "W5"] : onlyWorkloads.sorted()
+        let training = onlyWorkloads.intersection(["W1", "W2", "W3"]).sorted()
+        if !training.isEmpty {
+            _ = try TrainingBench.run(training, repeats: repeats)
+            ran = true
+        }
+        let workloads = media ? ["W4", "W5"] : onlyWorkloads.intersection(["W4", "W5"]).sorted()
         if !workloads.isEmpty {
             let timings = try MediaBench.run(workloads, repeats: repeats)
             if let json, !kernels { try MediaBench.write(timings, to: json) }

@@ -22,6 +22,17 @@ public enum KernelBenchmarks {
         [sgemm2048(repeats), linear(repeats), attentionW3(repeats), layerNorm(repeats), gelu(repeats)]
     }
 
+    /// Only the kernels whose names start with one of `prefixes` ("sgemm", "linear", ...).
+    public static func run(only prefixes: [String], repeats: Int = 10) -> [KernelTiming] {
+        var results: [KernelTiming] = []
+        if prefixes.contains("sgemm") { results.append(sgemm2048(repeats)) }
+        if prefixes.contains("linear") { results.append(linear(repeats)) }
+        if prefixes.contains("attention") { results.append(attentionW3(repeats)) }
+        if prefixes.contains("layer norm") { results.append(layerNorm(repeats)) }
+        if prefixes.contains("GELU") { results.append(gelu(repeats)) }
+        return results
+    }
+
     static func sgemm2048(_ repeats: Int) -> KernelTiming {
         let n = 2048
         let a = Tensor.randomNormal([n, n], stream: RandomStream(seed: 1)), b = Tensor.randomNormal([n, n], stream: RandomStream(seed: 2))
