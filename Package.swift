@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "DuetTrain",
-            dependencies: ["DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
+            dependencies: ["DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
             swiftSettings: nativeFlags + optimise
         ),
         .executableTarget(
@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DuetTrainTests",
-            dependencies: ["DuetTrain", "DuetTestSupport"]
+            dependencies: ["DuetTrain", "DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
