@@ -55,8 +55,6 @@ public enum Pretraining {
         }
         let objective: any PretrainingObjective
         do { objective = try ObjectiveFactory.makeObjective(for: config) } catch { throw .config(error) }
-        try run.create()
-        try run.writeConfig(config)
         let trainer = try Trainer(config: config, objective: objective,
                                   source: SyntheticBatchSource(config: config, split: .train),
                                   heldOut: SyntheticBatchSource(config: config, split: .heldOut), run: run,

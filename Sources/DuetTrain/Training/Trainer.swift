@@ -54,7 +54,8 @@ public final class Trainer {
 
     /// A trainer for `objective` (built by `ObjectiveFactory` from the same config), fresh or, with
     /// `checkpoint`, continuing from it: model, optimizer, data position and counters restored.
-    /// `run` nil writes nothing (no logs, no checkpoints); `console` nil prints nothing.
+    /// With `run`, writes RUN/config.yaml (the resolved config) and the logs; nil writes nothing.
+    /// `console` nil prints nothing.
     public init(config: RunConfig, objective: any PretrainingObjective, source: any BatchSource,
                 heldOut: (any BatchSource)? = nil, run: RunFolder? = nil, console: ConsoleProgress? = nil,
                 rank: Int = 0, resumingFrom checkpoint: Checkpoint? = nil) throws(TrainError) {
@@ -84,6 +85,8 @@ public final class Trainer {
                     + changed.joined(separator: "; "))
             }
         }
+        try run?.create()
+        try run?.writeConfig(config)
         log = try RunLog(run: run, totalSteps: config.train.steps, logEvery: config.train.logEvery,
                          samplesPerStep: config.effectiveBatchSize, console: console,
                          resumingAfter: checkpoint == nil ? nil : step)
