@@ -36,8 +36,9 @@ public enum Pretraining {
         if let stop = options.stopAfter, stop <= 0 { throw .usage("--steps must be positive, got \(stop)") }
         // A checkpoint named by its folder is found first: without --config, its config is the run's.
         var checkpoint: Checkpoint?
-        if let resume = options.resume, resume != "latest" {
-            do { checkpoint = try CheckpointFolder.resolve(resume, runFolder: nil) } catch { throw .checkpoint(error) }
+        if let resume = options.resume, resume != "latest" || (options.configFile == nil && options.runDirectory != nil) {
+            let runFolder = options.runDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            do { checkpoint = try CheckpointFolder.resolve(resume, runFolder: runFolder) } catch { throw .checkpoint(error) }
         }
         let config = try resolveConfig(options, checkpoint: checkpoint)
         if config.data.manifest != nil {
@@ -47,7 +48,7 @@ public enum Pretraining {
         let run = RunFolder(url: URL(fileURLWithPath: options.runDirectory
             ?? checkpoint.map { $0.folder.deletingLastPathComponent().deletingLastPathComponent().path }
             ?? "runs/\(config.name)", isDirectory: true))
-        if options.resume == "latest" {
+        if options.resume == "latest" && checkpoint == nil {
             do { checkpoint = try CheckpointFolder.resolve("latest", runFolder: run.url) } catch { throw .checkpoint(error) }
         } else if checkpoint == nil, let last = run.checkpoints.checkpoints().last {
             throw .runFolder(path: run.url.path, reason: "holds an earlier run (last checkpoint \(last.checkpoint.folder.lastPathComponent)); "

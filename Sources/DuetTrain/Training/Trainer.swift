@@ -51,6 +51,8 @@ public final class Trainer {
     public private(set) var step = 0
     public private(set) var skippedSteps = 0
     public private(set) var nonfiniteInARow = 0
+    /// Where a resumed run picked up, said when training starts.
+    private var pendingNotes: [String] = []
 
     /// A trainer for `objective` (built by `ObjectiveFactory` from the same config), fresh or, with
     /// `checkpoint`, continuing from it: model, optimizer, data position and counters restored.
@@ -81,7 +83,7 @@ public final class Trainer {
             notes.append("resumed from \(checkpoint.folder.path) at step \(step) (data at \(state.position))")
             let changed = config.differences(from: state.config)
             if !changed.isEmpty {
-                notes.append("the config differs from the checkpoint's, so the run will not repeat the uninterrupted one: "
+                notes.append("the config differs from the checkpoint's (the run goes on with the new values): "
                     + changed.joined(separator: "; "))
             }
         }
@@ -90,7 +92,7 @@ public final class Trainer {
         log = try RunLog(run: run, totalSteps: config.train.steps, logEvery: config.train.logEvery,
                          samplesPerStep: config.effectiveBatchSize, console: console,
                          resumingAfter: checkpoint == nil ? nil : step)
-        for note in notes { log.message(note) }
+        pendingNotes = notes
     }
 
     public var store: ParameterStore { objective.store }
@@ -105,6 +107,8 @@ public final class Trainer {
         var summary = TrainingSummary(startStep: step, step: step, skippedSteps: skippedSteps, seconds: 0)
         log.begin(at: step)
         defer { log.end() }
+        for note in pendingNotes { log.message(note) }
+        pendingNotes = []
         while step < end {
             let result = try trainStep()
             if result.loss.isFinite {
