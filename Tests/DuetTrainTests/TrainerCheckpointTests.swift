@@ -10,10 +10,8 @@ struct TrainerCheckpointTests {
     @Test func latestIgnoresPartialWrites() throws {
         var config = tinyAudioConfig(steps: 4)
         config.train.checkpointEvery = 2
-        let runURL = freshFolder("partial")
-        let run = RunFolder(url: runURL)
-        try makeTrainer(config, run: runURL).train()
-        let folder = run.checkpoints
+        let run = try trainedRun(config, "partial")
+        let (runURL, folder) = (run.url, run.checkpoints)
         // A write killed half way: the temporary folder with a truncated model, and a step folder
         // someone left without its state.
         let temporary = folder.url.appendingPathComponent(".tmp-step-000006-4242", isDirectory: true)
@@ -59,8 +57,7 @@ struct TrainerCheckpointTests {
 
     @Test func damagedFilesAreNamed() throws {
         let config = tinyAudioConfig(steps: 2)
-        let runURL = freshFolder("damaged")
-        try makeTrainer(config, run: runURL).train()
+        let runURL = try trainedRun(config, "damaged").url
         let checkpoint = RunFolder(url: runURL).checkpoints.latest()!
 
         func resumeError() -> String {

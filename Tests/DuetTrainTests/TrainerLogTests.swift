@@ -68,9 +68,8 @@ struct TrainerLogTests {
     @Test func runFolderHoldsMetricsEventsAndConfig() throws {
         var config = tinyAudioConfig(steps: 6)
         config.train.logEvery = 2
-        let runURL = freshFolder("logs")
-        let run = RunFolder(url: runURL)
-        try makeTrainer(config, run: runURL).train()
+        let run = try trainedRun(config, "logs")
+        let runURL = run.url
 
         let lines = try String(contentsOf: run.metricsFile, encoding: .utf8).split(separator: "\n")
         let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }

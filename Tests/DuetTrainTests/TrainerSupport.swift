@@ -38,6 +38,13 @@ func makeTrainer(_ config: RunConfig, run: URL? = nil, resumingFrom checkpoint: 
                 run: run.map { RunFolder(url: $0) }, resumingFrom: checkpoint)
 }
 
+/// A run folder holding `config` trained to its end.
+func trainedRun(_ config: RunConfig, _ label: String) throws -> RunFolder {
+    let run = RunFolder(url: freshFolder(label))
+    try makeTrainer(config, run: run.url).train()
+    return run
+}
+
 /// The records of a metrics.jsonl, each without `samples_per_s` (the one value that depends on
 /// the clock), in order.
 func metricsRecords(_ file: URL) throws -> [[String: Double]] {
