@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "duet", targets: ["duet"]),
         .library(name: "DuetTensor", targets: ["DuetTensor"]),
         .library(name: "DuetNN", targets: ["DuetNN"]),
+        .library(name: "DuetMedia", targets: ["DuetMedia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,17 @@ let package = Package(
         .target(
             name: "DuetTensor",
             dependencies: ["CBLAS"],
+            swiftSettings: nativeFlags + optimise
+        ),
+        .systemLibrary(
+            name: "CFFmpeg",
+            path: "Sources/CFFmpeg",
+            pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .target(
+            name: "DuetMedia",
+            dependencies: ["CFFmpeg"],
             swiftSettings: nativeFlags + optimise
         ),
         .target(
@@ -49,12 +61,19 @@ let package = Package(
             dependencies: ["DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
             swiftSettings: nativeFlags + optimise
         ),
+        .target(
+            name: "DuetData",
+            dependencies: ["DuetMedia", "DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
         .executableTarget(
             name: "duet",
             dependencies: [
                 "DuetTensor",
                 "DuetNN",
                 "DuetTrain",
+                "DuetMedia",
+                "DuetData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeFlags + optimise
@@ -74,6 +93,10 @@ let package = Package(
             dependencies: ["DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
         .testTarget(
+            name: "DuetDataTests",
+            dependencies: ["DuetData", "DuetMedia", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
             name: "DuetModelsTests",
             dependencies: ["DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
@@ -84,6 +107,11 @@ let package = Package(
         .testTarget(
             name: "DuetTrainTests",
             dependencies: ["DuetTrain", "DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetMediaTests",
+            dependencies: ["DuetMedia", "DuetTensor", "DuetTestSupport"],
+            exclude: ["Data"]
         ),
     ],
     swiftLanguageModes: [.v6]

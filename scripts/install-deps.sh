@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Duet needs, only those that are missing (needs root or sudo).
 set -euo pipefail
-packages=(libopenblas-dev pkg-config)
+packages=(libopenblas-dev pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

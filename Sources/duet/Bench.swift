@@ -1,5 +1,6 @@
 // `duet bench`: kernel timings against the same run's sgemm rate.
 import ArgumentParser
+import DuetMedia
 import DuetTensor
 import DuetNN
 import Foundation
@@ -15,6 +16,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time AdamW, SGD, clipping and the EMA update over a 5M-parameter store against a memory pass of the same bytes.")
     var optimizer = false
 
+    @Flag(help: "Time the media workloads W4 (filterbank) and W5 (clip decode).")
+    var media = false
+
+    @Option(help: "Run only these workloads, comma-separated (W4, W5).")
+    var only: String?
+
     @Option(help: "Timed runs per kernel (after 3 warm-up runs); at least 10.")
     var repeats = 10
 
@@ -23,13 +30,31 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 10 else { throw ValidationError("--repeats must be at least 10 (got \(repeats))") }
+        let unknown = onlyWorkloads.subtracting(["W4", "W5"])
+        guard unknown.isEmpty else { throw ValidationError("--only knows W4 and W5 (got \(unknown.sorted().joined(separator: ", ")))") }
+    }
+
+    private var onlyWorkloads: Set<String> {
+        Set((only ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty })
     }
 
     func run() throws {
+        // Each flag adds its part; with none, the kernel benchmark runs.
+        var ran = false
         if optimizer {
             printOptimizerTimings()
-            if !kernels { return }
+            ran = true
         }
+        let workloads = media ? ["W4", "W5"] : onlyWorkloads.sorted()
+        if !workloads.isEmpty {
+            let timings = try MediaBench.run(workloads, repeats: repeats)
+            if let json, !kernels { try MediaBench.write(timings, to: json) }
+            ran = true
+        }
+        if kernels || !ran { try runKernels() }
+    }
+
+    private func runKernels() throws {
         print("OpenBLAS kernels: \(BLASThreads.coreName), BLAS threads: \(BLASThreads.count), kernel threads: \(kernelThreadCount)")
         let results = KernelBenchmarks.run(repeats: repeats)
         let sgemmRate = results.first { $0.name.hasPrefix("sgemm") }?.gflops ?? .nan

@@ -1,0 +1,90 @@
+// The writer's video half: converts 8-bit gray or RGB pictures to the codec's pixel format with
+// swscale and encodes them with frame-count timestamps.
+import CFFmpeg
+
+final class VideoEncoder {
+    let settings: VideoStreamSettings
+    let core: EncoderCore
+    private let frame: UnsafeMutablePointer<AVFrame>
+    private let scaler: FrameScaler
+    private(set) var frameCount: Int64 = 0
+
+    init(file: String, format: UnsafeMutablePointer<AVFormatContext>, settings s: VideoStreamSettings) throws(MediaError) {
+        try MediaLimits.checkSize(width: s.width, height: s.height)
+        try MediaLimits.checkFrameRate(s.frameRate)
+        let pixelFormat = VideoEncoder.pixelFormat(for: s)
+        if pixelFormat == AV_PIX_FMT_YUV420P, s.width % 2 != 0 || s.height % 2 != 0 {
+            throw .invalidArgument(name: "frame size", reason: "\(s.codec.rawValue) stores 4:2:0 and needs an even width and height (got \(s.width)×\(s.height))")
+        }
+        let rate = av_d2q(s.frameRate, 1_000_000)
+        var options: [String: String] = [:]
+        switch s.codec {
+        case .h264:
+            options["crf"] = String(s.quality ?? 18)
+            options["preset"] = s.preset ?? "medium"
+        case .ffv1:
+            options["slicecrc"] = "1"
+        case .mpeg4:
+            break
+        }
+        core = try EncoderCore(file: file, format: format, encoderName: s.codec.encoderName, options: options) { codec, _ in
+            codec.pointee.width = Int32(s.width)
+            codec.pointee.height = Int32(s.height)
+            codec.pointee.pix_fmt = pixelFormat
+            codec.pointee.time_base = AVRational(num: rate.den, den: rate.num)
+            codec.pointee.framerate = rate
+            codec.pointee.gop_size = Int32(s.keyFrameInterval ?? max(1, Int((2 * s.frameRate).rounded())))
+            codec.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+            if s.codec == .mpeg4 {
+                codec.pointee.flags |= Int32(AV_CODEC_FLAG_QSCALE)
+                codec.pointee.global_quality = Int32(FF_QP2LAMBDA) * Int32(s.quality ?? 2)
+            }
+        }
+        core.stream.pointee.avg_frame_rate = rate
+        guard let frame = av_frame_alloc() else { throw .encodeFailed(file: file, reason: "out of memory") }
+        frame.pointee.format = pixelFormat.rawValue
+        frame.pointee.width = Int32(s.width)
+        frame.pointee.height = Int32(s.height)
+        let allocated = av_frame_get_buffer(frame, 0)
+        guard allocated >= 0 else {
+            var f: UnsafeMutablePointer<AVFrame>? = frame
+            av_frame_free(&f)
+            throw .encodeFailed(file: file, reason: "cannot allocate a frame: " + ffmpegMessage(allocated))
+        }
+        self.frame = frame
+        self.settings = s
+        scaler = FrameScaler(file: file)
+    }
+
+    deinit {
+        var f: UnsafeMutablePointer<AVFrame>? = frame
+        av_frame_free(&f)
+    }
+
+    /// 4:2:0 for the lossy codecs (what players expect); for FFV1 the input's own layout, losslessly.
+    static func pixelFormat(for s: VideoStreamSettings) -> AVPixelFormat {
+        guard s.codec == .ffv1 else { return AV_PIX_FMT_YUV420P }
+        return s.input == .gray ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_BGR0
+    }
+
+    /// Encodes one picture: `height` rows of `width` pixels, `input.channels` bytes each, packed.
+    func append(_ pixels: UnsafeBufferPointer<UInt8>) throws(MediaError) {
+        let s = settings
+        let expected = s.width * s.height * s.input.channels
+        guard pixels.count == expected, let base = pixels.baseAddress else {
+            throw .invalidArgument(name: "video frame", reason: "expected \(expected) bytes (\(s.height)×\(s.width)×\(s.input.channels)), got \(pixels.count)")
+        }
+        let writable = av_frame_make_writable(frame)
+        guard writable >= 0 else { throw .encodeFailed(file: core.file, reason: ffmpegMessage(writable)) }
+        var plane: UnsafePointer<UInt8>? = base
+        var stride = Int32(s.width * s.input.channels)
+        try withPlanes(of: frame) { (targets, targetStrides) throws(MediaError) in
+            try scaler.scale(from: s.input.ffmpeg, width: s.width, height: s.height, planes: &plane, strides: &stride,
+                             to: AVPixelFormat(frame.pointee.format), width: s.width, height: s.height,
+                             planes: targets, strides: targetStrides, filter: .bicubic)
+        }
+        frame.pointee.pts = frameCount
+        frameCount += 1
+        try core.send(frame)
+    }
+}
