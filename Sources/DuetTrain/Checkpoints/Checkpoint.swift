@@ -30,8 +30,9 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// The step a folder called `name` holds, or nil when the name is not a checkpoint's.
     public static func step(ofFolderName name: String) -> Int? {
-        guard name.hasPrefix("step-"), name.count > 5, name.dropFirst(5).allSatisfy(\.isASCII) else { return nil }
-        return Int(name.dropFirst(5)).flatMap { $0 >= 0 ? $0 : nil }
+        let digits = name.dropFirst(5)
+        guard name.hasPrefix("step-"), !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
     }
 
     /// The first of the checkpoint's files that is missing, or nil when all are there.
