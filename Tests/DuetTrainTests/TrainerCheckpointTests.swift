@@ -11,6 +11,7 @@ struct TrainerCheckpointTests {
         var config = tinyAudioConfig(steps: 4)
         config.train.checkpointEvery = 2
         let run = try trainedRun(config, "partial")
+        defer { try? FileManager.default.removeItem(at: run.url) }
         let (runURL, folder) = (run.url, run.checkpoints)
         // A write killed half way: the temporary folder with a truncated model, and a step folder
         // someone left without its state.
@@ -40,6 +41,7 @@ struct TrainerCheckpointTests {
         var config = tinyAudioConfig(steps: 6)
         (config.train.checkpointEvery, config.train.keepCheckpoints, config.train.evalEvery) = (1, 2, 0)
         let runURL = freshFolder("prune")
+        defer { try? FileManager.default.removeItem(at: runURL) }
         let folder = RunFolder(url: runURL).checkpoints
         let trainer = try makeTrainer(config, run: runURL)
         try trainer.train(until: 3)
@@ -58,6 +60,7 @@ struct TrainerCheckpointTests {
     @Test func damagedFilesAreNamed() throws {
         let config = tinyAudioConfig(steps: 2)
         let runURL = try trainedRun(config, "damaged").url
+        defer { try? FileManager.default.removeItem(at: runURL) }
         let checkpoint = RunFolder(url: runURL).checkpoints.latest()!
 
         func resumeError() -> String {
@@ -99,6 +102,7 @@ struct TrainerCheckpointTests {
 
     @Test func badRunsStopBeforeTraining() throws {
         let runURL = freshFolder("bad")
+        defer { try? FileManager.default.removeItem(at: runURL) }
         let recipe = runURL.appendingPathComponent("tiny.yaml")
         try tinyAudioConfig(steps: 2).yaml.write(to: recipe, atomically: true, encoding: .utf8)
         func failure(_ overrides: [String], resume: String? = nil) -> String {

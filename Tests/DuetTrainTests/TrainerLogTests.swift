@@ -69,6 +69,7 @@ struct TrainerLogTests {
         var config = tinyAudioConfig(steps: 6)
         config.train.logEvery = 2
         let run = try trainedRun(config, "logs")
+        defer { try? FileManager.default.removeItem(at: run.url) }
         let runURL = run.url
 
         let lines = try String(contentsOf: run.metricsFile, encoding: .utf8).split(separator: "\n")

@@ -32,6 +32,7 @@ struct TrainerTests {
         config.train.clipGrad = 0.5
         let straight = freshFolder("straight")
         let stopped = freshFolder("stopped")
+        defer { for folder in [straight, stopped] { try? FileManager.default.removeItem(at: folder) } }
         let a = try makeTrainer(config, run: straight)
         try a.train()
         // Stop at 6, then resume from the step-4 checkpoint: the records of steps 5 and 6 that the
@@ -59,6 +60,7 @@ struct TrainerTests {
         var config = tinyAudioConfig(steps: 8)
         config.train.maxNonfiniteInARow = 2
         let run = freshFolder("nan")
+        defer { try? FileManager.default.removeItem(at: run) }
         let source = PoisonedSource(config: config, poisoned: [2, 4, 5, 6])
         let trainer = try makeTrainer(config, run: run, source: source)
         try trainer.trainStep()
