@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DuetTrainTests",
-            dependencies: ["DuetTrain", "DuetTestSupport"]
+            dependencies: ["DuetTrain", "DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
         .testTarget(
             name: "DuetMediaTests",
