@@ -38,7 +38,7 @@ struct Bench: ParsableCommand {
         let workloads = media ? ["W4", "W5"] : onlyWorkloads.sorted()
         guard workloads.isEmpty || kernels else {
             let timings = try MediaBench.run(workloads, repeats: repeats)
-            if let json { try MediaBench.write(timings, to: json) }
+            if let json { try writeJSON(timings, to: json) }
             return
         }
         try runKernels()
@@ -55,15 +55,7 @@ struct Bench: ParsableCommand {
             print(pad(r.name, 36) + pad(String(format: "%.2f", r.milliseconds), 12) + pad(String(format: "%.1f", r.gflops), 10)
                   + pad(String(format: "%.0f%%", 100 * r.gflops / sgemmRate), 10) + overhead)
         }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do {
-                try encoder.encode(results).write(to: URL(fileURLWithPath: json))
-            } catch {
-                throw ValidationError("could not write --json \(json): \(error.localizedDescription)")
-            }
-        }
+        if let json { try writeJSON(results, to: json) }
     }
 
     private func pad(_ s: String, _ width: Int) -> String {
