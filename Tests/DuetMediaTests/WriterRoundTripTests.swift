@@ -28,11 +28,7 @@ import Testing
         let pictures = try TestMedia.write(path, video: settings, frames: 3)
         let clip = try MediaReader(path: path).video(VideoOptions(pixelFormat: .rgb))
         #expect(clip.shape == [3, 3, 24, 32])
-        var expected: [Float] = []
-        for p in pictures {
-            for c in 0..<3 { for i in 0..<(32 * 24) { expected.append(Float(p[i * 3 + c]) / 255) } }
-        }
-        #expect(clip.values == expected)
+        #expect(clip.values == TestMedia.planar(pictures, channels: 3))
     }
 
     @Test func pcmWavDecodesToExactlyItsSamples() throws {
@@ -97,9 +93,7 @@ import Testing
         let pictures = try TestMedia.write(path, video: video, frames: 5)
         let clip = try MediaReader(path: path).video(VideoOptions(pixelFormat: .rgb))
         #expect(clip.frameCount == 5)
-        var expected: [Float] = []
-        for p in pictures { for c in 0..<3 { for i in 0..<(64 * 48) { expected.append(Float(p[i * 3 + c]) / 255) } } }
-        let psnr = TestMedia.psnr(clip.values, expected)
+        let psnr = TestMedia.psnr(clip.values, TestMedia.planar(pictures, channels: 3))
         #expect(psnr > 25, "PSNR \(psnr) dB")
     }
 
