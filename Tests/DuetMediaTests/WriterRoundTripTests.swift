@@ -67,7 +67,8 @@ import Testing
         #expect(worst < 0.01, "worst \(worst)")
     }
 
-    @Test func h264AndAACInMP4WithinPSNRAndDurations() throws {
+    @Test(.enabled(if: VideoCodec.h264.isAvailable, "needs libx264"))
+    func h264AndAACInMP4WithinPSNRAndDurations() throws {
         let scratch = try ScratchFolder()
         let path = scratch.path("clip.mp4")
         let video = VideoStreamSettings(codec: .h264, width: 64, height: 48, frameRate: 25, input: .gray, preset: "ultrafast")
@@ -97,7 +98,8 @@ import Testing
         #expect(psnr > 25, "PSNR \(psnr) dB")
     }
 
-    @Test func sameInputGivesSameBytes() throws {
+    @Test(.enabled(if: VideoCodec.h264.isAvailable, "needs libx264"))
+    func sameInputGivesSameBytes() throws {
         let scratch = try ScratchFolder()
         let video = VideoStreamSettings(codec: .h264, width: 32, height: 32, frameRate: 25, input: .gray, preset: "ultrafast")
         let audio = AudioStreamSettings(codec: .aac, sampleRate: 16_000)
@@ -110,7 +112,8 @@ import Testing
         #expect(a == b && !a.isEmpty)
     }
 
-    @Test func writerRejectsWhatItCannotWrite() throws {
+    @Test(.enabled(if: VideoCodec.h264.isAvailable, "needs libx264"))
+    func writerRejectsWhatItCannotWrite() throws {
         let scratch = try ScratchFolder()
         #expect(throws: MediaError.self) {
             try MediaWriter(path: scratch.path("odd.mp4"), video: VideoStreamSettings(codec: .h264, width: 33, height: 32, frameRate: 25))
