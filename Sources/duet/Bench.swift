@@ -1,6 +1,5 @@
 // `duet bench`: kernel timings against the same run's sgemm rate.
 import ArgumentParser
-import DuetMedia
 import DuetTensor
 import Foundation
 
