@@ -61,6 +61,11 @@ let package = Package(
             dependencies: ["DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
             swiftSettings: nativeFlags + optimise
         ),
+        .target(
+            name: "DuetData",
+            dependencies: ["DuetMedia", "DuetTensor"],
+            swiftSettings: nativeFlags + optimise
+        ),
         .executableTarget(
             name: "duet",
             dependencies: [
@@ -68,6 +73,7 @@ let package = Package(
                 "DuetNN",
                 "DuetTrain",
                 "DuetMedia",
+                "DuetData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeFlags + optimise
@@ -85,6 +91,10 @@ let package = Package(
         .testTarget(
             name: "DuetNNTests",
             dependencies: ["DuetNN", "DuetTensor", "DuetTestSupport"]
+        ),
+        .testTarget(
+            name: "DuetDataTests",
+            dependencies: ["DuetData", "DuetMedia", "DuetTensor", "DuetTestSupport"]
         ),
         .testTarget(
             name: "DuetModelsTests",

@@ -1,0 +1,1 @@
+// Tests of DuetData live beside this file, one suite per part.
