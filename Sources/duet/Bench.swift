@@ -1,6 +1,5 @@
 // `duet bench`: kernel timings against the same run's sgemm rate.
 import ArgumentParser
-import DuetMedia
 import DuetTensor
 import DuetNN
 import Foundation
@@ -53,7 +52,7 @@ struct Bench: ParsableCommand {
         let workloads = media ? ["W4", "W5"] : onlyWorkloads.intersection(["W4", "W5"]).sorted()
         if !workloads.isEmpty {
             let timings = try MediaBench.run(workloads, repeats: repeats)
-            if let json, !kernels { try MediaBench.write(timings, to: json) }
+            if let json, !kernels { try writeJSON(timings, to: json) }
             ran = true
         }
         if kernels || !ran { try runKernels() }
@@ -69,15 +68,7 @@ struct Bench: ParsableCommand {
             print(pad(r.name, 36) + pad(String(format: "%.2f", r.milliseconds), 12) + pad(String(format: "%.1f", r.gflops), 10)
                   + pad(String(format: "%.0f%%", 100 * r.gflops / sgemmRate), 10) + overhead)
         }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do {
-                try encoder.encode(results).write(to: URL(fileURLWithPath: json))
-            } catch {
-                throw ValidationError("could not write --json \(json): \(error.localizedDescription)")
-            }
-        }
+        if let json { try writeJSON(results, to: json) }
     }
 
     private func printOptimizerTimings() {
