@@ -7,7 +7,7 @@ struct Duet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duet",
         abstract: "Self-supervised audio-visual training on the CPU.",
-        subcommands: [Bench.self, ConfigCommand.self, DataGroup.self, Media.self]
+        subcommands: [Bench.self, ConfigCommand.self, DataGroup.self, Media.self, PretrainCommand.self]
     )
 }
 
