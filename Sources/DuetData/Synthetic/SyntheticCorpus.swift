@@ -134,11 +134,11 @@ public struct SyntheticCorpus: Sendable {
         let perSpeaker = options.clipsPerSpeaker
         let total = speakers.count * perSpeaker
         let workers = min(speakers.count, threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount)
-        let state = WriteState(count: total)
+        let state = WorkerResults<SyntheticClipRecord, SyntheticCorpusError>(count: total)
         DispatchQueue.concurrentPerform(iterations: max(1, workers)) { _ in
-            while let speaker = state.nextSpeaker(below: speakers.count) {
+            while let speaker = state.claim(below: speakers.count) {
                 for clip in 0..<perSpeaker {
-                    do {
+                    do throws(SyntheticCorpusError) {
                         let record = try writeClip(speaker: speaker, clip: clip, root: root)
                         let done = state.store(record, at: speaker * perSpeaker + clip)
                         progress?(done, total)
@@ -150,7 +150,7 @@ public struct SyntheticCorpus: Sendable {
             }
         }
         if let failure = state.failure { throw failure }
-        let clips = state.records.compactMap { $0 }
+        let clips = state.values.compactMap { $0 }
         try writeManifests(clips, root: root)
         let bytes = clips.reduce(0) { sum, clip in
             let attributes = try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(clip.path).path)
@@ -189,17 +189,19 @@ public struct SyntheticCorpus: Sendable {
     }
 }
 
-/// The workers' shared state: the next speaker to take, the records, the first failure.
-private final class WriteState: @unchecked Sendable {
+/// What parallel workers hand back: one slot per item, filled by whichever worker made it, a
+/// counter that gives out work, and the first failure (after which no more work is given).
+final class WorkerResults<Value, Failure: Error>: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
     private var done = 0
-    private(set) var records: [SyntheticClipRecord?]
-    private(set) var failure: SyntheticCorpusError?
+    private(set) var values: [Value?]
+    private(set) var failure: Failure?
 
-    init(count: Int) { records = Array(repeating: nil, count: count) }
+    init(count: Int) { values = Array(repeating: nil, count: count) }
 
-    func nextSpeaker(below count: Int) -> Int? {
+    /// The next unclaimed index below `count`, or nil when all are taken or one has failed.
+    func claim(below count: Int) -> Int? {
         lock.lock()
         defer { lock.unlock() }
         guard failure == nil, next < count else { return nil }
@@ -207,17 +209,19 @@ private final class WriteState: @unchecked Sendable {
         return next - 1
     }
 
-    func store(_ record: SyntheticClipRecord, at index: Int) -> Int {
+    /// Stores a value and returns how many have been stored.
+    @discardableResult
+    func store(_ value: Value, at index: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
-        records[index] = record
+        values[index] = value
         done += 1
         return done
     }
 
-    func fail(_ error: Error) {
+    func fail(_ error: Failure) {
         lock.lock()
         defer { lock.unlock() }
-        if failure == nil { failure = (error as? SyntheticCorpusError) ?? .cannotWrite(path: "", reason: "\(error)") }
+        if failure == nil { failure = error }
     }
 }

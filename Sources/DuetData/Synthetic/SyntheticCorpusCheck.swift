@@ -25,12 +25,11 @@ public enum SyntheticFeatures {
     /// Decodes files (all cores, one file each at a time) and returns each one's audio and video
     /// features; video is decoded as gray 48×48, which keeps every statistic of the mouth region.
     public static func extract(_ paths: [String]) throws(MediaError) -> [(audio: [Float], video: [Float])] {
-        let results = ExtractionResults(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: ProcessInfo.processInfo.activeProcessorCount) { worker in
-            let workers = ProcessInfo.processInfo.activeProcessorCount
+        let results = WorkerResults<(audio: [Float], video: [Float]), MediaError>(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: ProcessInfo.processInfo.activeProcessorCount) { _ in
             do throws(MediaError) {
                 let bank = try audioBank()
-                for i in stride(from: worker, to: paths.count, by: workers) {
+                while let i = results.claim(below: paths.count) {
                     let reader = try MediaReader(path: paths[i])
                     let sound = try reader.audio(sampleRate: SyntheticClip.sampleRate)
                     let frames = try reader.video(VideoOptions(size: FrameSize(width: 48, height: 48), pixelFormat: .gray))
@@ -149,27 +148,6 @@ public enum SyntheticFeatures {
             for b in 0..<bins { out[b * columns + c] -= mean }
         }
         return out
-    }
-}
-
-/// Features gathered by the extraction workers, each writing its own slots.
-private final class ExtractionResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var values: [(audio: [Float], video: [Float])?]
-    private(set) var failure: MediaError?
-
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-
-    func store(_ value: (audio: [Float], video: [Float]), at index: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        values[index] = value
-    }
-
-    func fail(_ error: MediaError) {
-        lock.lock()
-        defer { lock.unlock() }
-        if failure == nil { failure = error }
     }
 }
 
