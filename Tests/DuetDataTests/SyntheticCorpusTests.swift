@@ -6,15 +6,9 @@ import DuetMedia
 import Foundation
 import Testing
 
-/// A temporary folder removed when the value goes away.
-private final class SynthScratch {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("duet-synth-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+/// A fresh path in the temporary folder (the corpus writer creates it); the caller removes it.
+func synthScratchPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("duet-synth-\(UUID().uuidString)").path
 }
 
 private func tinyOptions(speakers: Int = 2, clips: Int = 2, seed: UInt64 = 0) -> SyntheticCorpusOptions {
@@ -47,11 +41,12 @@ private func lines(_ path: String) throws -> [String] {
 
 @Suite struct SyntheticCorpusTests {
     @Test func sameSeedGivesSameFiles() throws {
-        let scratch = try SynthScratch()
+        let scratch = synthScratchPath()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let corpus = try SyntheticCorpus(tinyOptions())
-        try corpus.write(to: scratch.path("a"), threads: 2)
-        try corpus.write(to: scratch.path("b"), threads: 1)
-        let a = try contents(of: scratch.path("a")), b = try contents(of: scratch.path("b"))
+        try corpus.write(to: scratch + "/a", threads: 2)
+        try corpus.write(to: scratch + "/b", threads: 1)
+        let a = try contents(of: scratch + "/a"), b = try contents(of: scratch + "/b")
         #expect(a.keys.sorted() == b.keys.sorted())
         #expect(a.keys.filter { $0.hasSuffix(".mp4") }.count == 4)
         for (name, bytes) in a {
@@ -66,14 +61,14 @@ private func lines(_ path: String) throws -> [String] {
             }
         }
         let reseeded = try SyntheticCorpus(tinyOptions(seed: 1))
-        try reseeded.write(to: scratch.path("c"))
-        let c = try contents(of: scratch.path("c"))
+        try reseeded.write(to: scratch + "/c")
+        let c = try contents(of: scratch + "/c")
         #expect(c["clips/s00/000.mp4"] != a["clips/s00/000.mp4"])
     }
 
     @Test func manifestsAgreeWithTheFiles() throws {
-        let scratch = try SynthScratch()
-        let folder = scratch.path("corpus")
+        let folder = synthScratchPath()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let corpus = try SyntheticCorpus(tinyOptions(speakers: 3, clips: 3))
         let summary = try corpus.write(to: folder)
         #expect(summary.clips.count == 9)

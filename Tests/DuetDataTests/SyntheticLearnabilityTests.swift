@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct SyntheticLearnabilityTests {
     @Test func wordsAreRecoverableFromAudioAndFromVideo() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("duet-synth-\(UUID().uuidString)").path
+        let folder = synthScratchPath()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var options = SyntheticCorpusOptions()
         options.speakers = 8
