@@ -70,6 +70,9 @@ public final class Loader {
     /// Ends the decoding threads (waiting for the samples in hand); `next()` then returns nil.
     public func stop() { queue.stop() }
 
+    /// The queue, for tests that count its threads.
+    var queueForTesting: LoaderQueue { queue }
+
     /// Counts the batch's failures against the epoch and moves the position past it.
     private func account(_ batch: Batch) throws(DataError) {
         currentReport.samples += batch.count + batch.failures.count

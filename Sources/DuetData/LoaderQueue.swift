@@ -100,6 +100,13 @@ final class LoaderQueue: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Decoding threads still running.
+    var workerCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return liveWorkers
+    }
+
     private func makeInlineReader() -> SampleReader {
         let reader = dataset.makeReader()
         inlineReader = reader

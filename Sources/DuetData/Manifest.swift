@@ -159,9 +159,8 @@ public struct Manifest: Sendable, Equatable {
 
 /// The lines of a text file: "\n" or "\r\n" endings, trailing empty lines dropped.
 func splitLines(_ text: String) -> [String] {
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-        line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-    }
+    // "\r\n" is one Character in Swift, so it is a separator of its own.
+    var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
     while let last = lines.last, last.isEmpty { lines.removeLast() }
     return lines
 }

@@ -3,10 +3,28 @@
 import Dispatch
 import Foundation
 
-/// The next item to hand out, shared by the threads of one map.
-private final class ItemCounter: @unchecked Sendable {
+/// One map's shared state: the next item, the functions, and a result slot per item (each
+/// written by one thread only).
+private final class MapJob<State, T>: @unchecked Sendable {
+    let count: Int
+    let makeState: () -> State
+    let body: (inout State, Int) -> T
+    let results: UnsafeMutablePointer<T?>
     private let lock = NSLock()
     private var next = 0
+
+    init(count: Int, makeState: @escaping () -> State, body: @escaping (inout State, Int) -> T) {
+        self.count = count
+        self.makeState = makeState
+        self.body = body
+        results = .allocate(capacity: count)
+        results.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        results.deinitialize(count: count)
+        results.deallocate()
+    }
 
     func take() -> Int {
         lock.lock()
@@ -14,33 +32,22 @@ private final class ItemCounter: @unchecked Sendable {
         next += 1
         return next - 1
     }
-}
 
-/// Hands a value that is only ever touched at disjoint indices to other threads.
-private struct Disjoint<Value>: @unchecked Sendable {
-    let value: Value
-}
-
-/// `body(i)` for every i in 0..<count on up to `threads` threads (each `makeState()` once, for
-/// per-thread buffers such as a filterbank extractor), in item order.
-func parallelMap<State, T>(_ count: Int, threads: Int, makeState: () -> State, _ body: (inout State, Int) -> T) -> [T] {
-    var results = [T?](repeating: nil, count: count)
-    let counter = ItemCounter()
-    results.withUnsafeMutableBufferPointer { buffer in
-        withoutActuallyEscaping(makeState) { makeState in
-            withoutActuallyEscaping(body) { body in
-                let shared = Disjoint(value: (buffer, makeState, body))
-                DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
-                    let (out, makeState, body) = shared.value
-                    var state = makeState()
-                    while true {
-                        let i = counter.take()
-                        if i >= count { return }
-                        out[i] = body(&state, i)
-                    }
-                }
-            }
+    func run() {
+        var state = makeState()
+        while true {
+            let i = take()
+            if i >= count { return }
+            results[i] = body(&state, i)
         }
     }
-    return results.map { $0! }
+}
+
+/// `body(i)` for every i in 0..<count on up to `threads` threads (each calling `makeState()`
+/// once, for per-thread buffers such as a filterbank extractor), in item order.
+func parallelMap<State, T>(_ count: Int, threads: Int, makeState: @escaping () -> State,
+                           _ body: @escaping (inout State, Int) -> T) -> [T] {
+    let job = MapJob(count: count, makeState: makeState, body: body)
+    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in job.run() }
+    return (0..<count).map { job.results[$0]! }
 }
