@@ -19,8 +19,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time the media workloads W4 (filterbank) and W5 (clip decode).")
     var media = false
 
-    @Option(help: "Run only these workloads, comma-separated (W4, W5).")
+    @Option(help: "Run only these workloads, comma-separated (W4, W5, W6).")
     var only: String?
+
+    @Option(help: "W6 reads this manifest instead of a generated stand-in corpus.")
+    var w6Manifest: String?
 
     @Option(help: "Timed runs per kernel (after 3 warm-up runs); at least 10.")
     var repeats = 10
@@ -30,8 +33,8 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 10 else { throw ValidationError("--repeats must be at least 10 (got \(repeats))") }
-        let unknown = onlyWorkloads.subtracting(["W4", "W5"])
-        guard unknown.isEmpty else { throw ValidationError("--only knows W4 and W5 (got \(unknown.sorted().joined(separator: ", ")))") }
+        let unknown = onlyWorkloads.subtracting(["W4", "W5", "W6"])
+        guard unknown.isEmpty else { throw ValidationError("--only knows W4, W5 and W6 (got \(unknown.sorted().joined(separator: ", ")))") }
     }
 
     private var onlyWorkloads: Set<String> {
@@ -47,7 +50,9 @@ struct Bench: ParsableCommand {
         }
         let workloads = media ? ["W4", "W5"] : onlyWorkloads.sorted()
         if !workloads.isEmpty {
-            let timings = try MediaBench.run(workloads, repeats: repeats)
+            let mediaWorkloads = workloads.filter { $0 != "W6" }
+            var timings = mediaWorkloads.isEmpty ? [] : try MediaBench.run(mediaWorkloads, repeats: repeats)
+            if workloads.contains("W6") { timings += try LoaderBench.run(repeats: repeats, manifest: w6Manifest) }
             if let json, !kernels { try MediaBench.write(timings, to: json) }
             ran = true
         }
