@@ -4,15 +4,16 @@ import Foundation
 
 /// What a label file's lines hold.
 public enum LabelKind: String, Sendable, Equatable {
-    /// A transcript a line, split into words (`.wrd`).
+    /// A sequence a line, split at white space: words (`.wrd`), phonemes (`.phn`), letters
+    /// (`.ltr`) or cluster ids (`.km`).
     case words
     /// One class a line (`.lbl`).
     case classes
 
-    /// The kind a file's extension implies (`wrd` or `lbl`), nil for others.
+    /// The kind a file's extension implies, nil for others.
     public init?(extension ext: String) {
         switch ext.lowercased() {
-        case "wrd": self = .words
+        case "wrd", "phn", "ltr", "km": self = .words
         case "lbl": self = .classes
         default: return nil
         }
@@ -35,7 +36,7 @@ public struct LabelFile: Sendable, Equatable {
     /// count must match the manifest's.
     public static func load(contentsOf path: String, kind: LabelKind? = nil, entries: Int? = nil) throws(DataError) -> LabelFile {
         guard let kind = kind ?? LabelKind(extension: (path as NSString).pathExtension) else {
-            throw .invalidOption(name: path, reason: "a label file ends in .wrd (transcripts) or .lbl (classes); pass the kind for others")
+            throw .invalidOption(name: path, reason: "a label file ends in .wrd, .phn, .ltr, .km (sequences) or .lbl (classes); pass the kind for others")
         }
         let lines = splitLines(try readText(path)).map { $0.trimmingCharacters(in: .whitespaces) }
         if let entries, lines.count != entries { throw .labelCountMismatch(file: path, labels: lines.count, entries: entries) }
@@ -122,8 +123,8 @@ public struct LabelSet: Sendable, Equatable {
     public let encoded: [[Int32]]
 
     /// Encodes every line with `vocabulary`; unknown symbols map to `<unk>` when it has one and
-    /// are an error naming the line otherwise. Without a vocabulary, class labels must be
-    /// integers (their own indices).
+    /// are an error naming the line otherwise. A class label that is an integer and not a symbol
+    /// of the vocabulary is an index into it; without a vocabulary, class labels must be integers.
     public init(_ labels: LabelFile, vocabulary: Vocabulary?) throws(DataError) {
         let unknown = vocabulary?.index(of: Vocabulary.unknown)
         var encoded: [[Int32]] = []
@@ -132,7 +133,8 @@ public struct LabelSet: Sendable, Equatable {
             var row: [Int32] = []
             for symbol in labels.symbols(i) {
                 if let vocabulary {
-                    guard let index = vocabulary.index(of: symbol) ?? unknown else {
+                    let position = labels.kind == .classes ? Int32(symbol).flatMap { $0 >= 0 && Int($0) < vocabulary.count ? $0 : nil } : nil
+                    guard let index = vocabulary.index(of: symbol) ?? position ?? unknown else {
                         throw .malformed(file: labels.file, line: i + 1, reason: "'\(symbol)' is not in the vocabulary (and it has no <unk>)")
                     }
                     row.append(index)

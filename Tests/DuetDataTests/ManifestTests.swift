@@ -100,6 +100,9 @@ import Testing
         try "2\n0\n1\n".write(toFile: lblPath, atomically: true, encoding: .utf8)
         let classes = try LabelFile.load(contentsOf: lblPath, entries: 3)
         #expect(try LabelSet(classes, vocabulary: nil).encoded == [[2], [0], [1]])
+        // Indices into a vocabulary of words, as the synthetic corpus writes them.
+        #expect(try LabelSet(classes, vocabulary: Vocabulary(symbols: ["a", "b", "c"])).encoded == [[2], [0], [1]])
+        #expect(throws: DataError.self) { try LabelSet(classes, vocabulary: Vocabulary(symbols: ["a", "b"])) }
         try "cat\n\ndog\n".write(toFile: lblPath, atomically: true, encoding: .utf8)
         #expect(throws: DataError.malformed(file: lblPath, line: 2, reason: "empty class label")) {
             try LabelFile.load(contentsOf: lblPath)
