@@ -76,7 +76,6 @@ public struct Batch: Sendable {
             let t = dataset.videoFrames, c = o.video.pixelFormat.channels
             let frame = o.video.outputSize, plane = frame.width * frame.height
             let out = Tensor(uninitializedShape: [b, c, t, frame.height, frame.width])
-            out.pointer.update(repeating: 0, count: out.count)
             for (i, s) in samples.enumerated() {
                 let clip = s.video!
                 let n = min(clip.frameCount, t)
@@ -86,6 +85,7 @@ public struct Batch: Sendable {
                         for f in 0..<n {
                             (target + f * plane).update(from: source.baseAddress! + (f * c + channel) * plane, count: plane)
                         }
+                        (target + n * plane).update(repeating: 0, count: (t - n) * plane)
                     }
                 }
             }
