@@ -58,7 +58,7 @@ let package = Package(
         ),
         .target(
             name: "DuetTrain",
-            dependencies: ["DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
+            dependencies: ["DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
             swiftSettings: nativeFlags + optimise
         ),
         .target(
@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DuetTrainTests",
-            dependencies: ["DuetTrain", "DuetTestSupport"]
+            dependencies: ["DuetTrain", "DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", "DuetTestSupport"]
         ),
         .testTarget(
             name: "DuetMediaTests",

@@ -43,21 +43,10 @@ extension MediaReader {
         let end = wanted.map { min(samples.count, skip + $0) } ?? samples.count
         let clip = AudioClip(samples: Array(samples[skip..<end]), sampleRate: rate,
                              startTime: max(window.start, firstTime), corruptPackets: decoder.corruptPackets)
-        return try checkedComplete(clip, streamEnd: promised, windowEnd: window.end, readError: decoder.readError,
-                                   requireComplete: requireComplete)
-    }
-
-    /// Marks (or rejects) a clip that stops short of what the header promised for its window.
-    private func checkedComplete(_ clip: AudioClip, streamEnd: Double?, windowEnd: Double?, readError: String?,
-                                 requireComplete: Bool) throws(MediaError) -> AudioClip {
-        let decodedEnd = clip.startTime + clip.duration
-        let expected = [streamEnd, windowEnd].compactMap { $0 }.min()
-        // 50 ms of slack covers encoder padding and rounding of durations in headers.
-        let short = expected.map { decodedEnd < $0 - 0.05 } ?? false
-        guard short || readError != nil else { return clip }
-        if requireComplete { throw .truncated(file: path, expectedEnd: expected ?? decodedEnd, decodedEnd: decodedEnd) }
         var marked = clip
-        marked.truncated = true
+        marked.truncated = try isIncomplete(stream: decoder.streamIndex, decodedEnd: clip.startTime + clip.duration,
+                                            windowEnd: window.end, readError: decoder.readError, slack: 0.05,
+                                            requireComplete: requireComplete)
         return marked
     }
 }

@@ -35,18 +35,14 @@ final class AudioEncoder {
         }
         let codecFrame = Int(core.codec.pointee.frame_size)
         frameSize = codecFrame > 0 ? codecFrame : 1024
-        guard let frame = av_frame_alloc() else { throw .encodeFailed(file: file, reason: "out of memory") }
-        frame.pointee.format = core.codec.pointee.sample_fmt.rawValue
-        frame.pointee.nb_samples = Int32(frameSize)
-        frame.pointee.sample_rate = Int32(s.sampleRate)
-        av_channel_layout_copy(&frame.pointee.ch_layout, &core.codec.pointee.ch_layout)
-        let allocated = av_frame_get_buffer(frame, 0)
-        guard allocated >= 0 else {
-            var f: UnsafeMutablePointer<AVFrame>? = frame
-            av_frame_free(&f)
-            throw .encodeFailed(file: file, reason: "cannot allocate an audio frame: " + ffmpegMessage(allocated))
+        let codec = core.codec
+        let samples = frameSize
+        frame = try allocateFrame(file: file) { frame in
+            frame.pointee.format = codec.pointee.sample_fmt.rawValue
+            frame.pointee.nb_samples = Int32(samples)
+            frame.pointee.sample_rate = Int32(s.sampleRate)
+            av_channel_layout_copy(&frame.pointee.ch_layout, &codec.pointee.ch_layout)
         }
-        self.frame = frame
         self.settings = s
     }
 

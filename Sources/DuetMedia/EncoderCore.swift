@@ -77,3 +77,17 @@ final class EncoderCore {
         }
     }
 }
+
+/// An AVFrame with buffers for what `configure` set (format, size or samples and layout), freed
+/// again if allocation fails; the encoders fill one of these per picture or block of samples.
+func allocateFrame(file: String, _ configure: (UnsafeMutablePointer<AVFrame>) -> Void) throws(MediaError) -> UnsafeMutablePointer<AVFrame> {
+    guard let frame = av_frame_alloc() else { throw .encodeFailed(file: file, reason: "out of memory") }
+    configure(frame)
+    let allocated = av_frame_get_buffer(frame, 0)
+    guard allocated >= 0 else {
+        var f: UnsafeMutablePointer<AVFrame>? = frame
+        av_frame_free(&f)
+        throw .encodeFailed(file: file, reason: "cannot allocate a frame: " + ffmpegMessage(allocated))
+    }
+    return frame
+}

@@ -45,14 +45,10 @@ extension MediaReader {
         var clip = VideoClip(values: sampler.values, frameCount: count, channels: options.pixelFormat.channels,
                              height: size.height, width: size.width, timestamps: sampler.timestamps, frameRate: rate,
                              corruptPackets: decoder.corruptPackets)
-        let expected = [promised, window.end].compactMap { $0 }.min()
-        let decodedEnd = sampler.decodedEnd ?? window.start
         // A frame and a half of slack covers rounding of durations in headers.
-        let short = expected.map { decodedEnd < $0 - max(0.05, 1.5 * frameLength) } ?? false
-        if short || decoder.readError != nil {
-            if requireComplete { throw .truncated(file: path, expectedEnd: expected ?? decodedEnd, decodedEnd: decodedEnd) }
-            clip.truncated = true
-        }
+        clip.truncated = try isIncomplete(stream: decoder.streamIndex, decodedEnd: sampler.decodedEnd ?? window.start,
+                                          windowEnd: window.end, readError: decoder.readError,
+                                          slack: max(0.05, 1.5 * frameLength), requireComplete: requireComplete)
         return clip
     }
 }

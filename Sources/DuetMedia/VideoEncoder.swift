@@ -41,17 +41,11 @@ final class VideoEncoder {
             }
         }
         core.stream.pointee.avg_frame_rate = rate
-        guard let frame = av_frame_alloc() else { throw .encodeFailed(file: file, reason: "out of memory") }
-        frame.pointee.format = pixelFormat.rawValue
-        frame.pointee.width = Int32(s.width)
-        frame.pointee.height = Int32(s.height)
-        let allocated = av_frame_get_buffer(frame, 0)
-        guard allocated >= 0 else {
-            var f: UnsafeMutablePointer<AVFrame>? = frame
-            av_frame_free(&f)
-            throw .encodeFailed(file: file, reason: "cannot allocate a frame: " + ffmpegMessage(allocated))
+        frame = try allocateFrame(file: file) { frame in
+            frame.pointee.format = pixelFormat.rawValue
+            frame.pointee.width = Int32(s.width)
+            frame.pointee.height = Int32(s.height)
         }
-        self.frame = frame
         self.settings = s
         scaler = FrameScaler(file: file)
     }

@@ -1,4 +1,5 @@
 // What a writer is asked to produce: the video and audio codecs Duet encodes and their settings.
+import CFFmpeg
 
 /// Video codecs the writer encodes.
 public enum VideoCodec: String, Sendable, CaseIterable {
@@ -8,6 +9,10 @@ public enum VideoCodec: String, Sendable, CaseIterable {
     case mpeg4
     /// FFV1, lossless: gray stays 8-bit gray, RGB is stored as BGR0 (its 8-bit RGB layout). For exact tests.
     case ffv1
+
+    /// Whether this FFmpeg build has the encoder (Debian's has all three; libx264 is optional
+    /// in FFmpeg builds elsewhere).
+    public var isAvailable: Bool { avcodec_find_encoder_by_name(encoderName) != nil }
 
     var encoderName: String {
         switch self {

@@ -1,6 +1,5 @@
 // `duet bench`: kernel timings against the same run's sgemm rate.
 import ArgumentParser
-import DuetMedia
 import DuetTensor
 import DuetNN
 import Foundation
@@ -19,7 +18,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time the media workloads W4 (filterbank) and W5 (clip decode).")
     var media = false
 
-    @Option(help: "Run only these workloads, comma-separated (W4, W5, W6).")
+    @Option(help: "Run only these workloads, comma-separated (W1, W2, W3, W4, W5, W6).")
     var only: String?
 
     @Option(help: "W6 reads this manifest instead of a generated stand-in corpus.")
@@ -33,8 +32,8 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 10 else { throw ValidationError("--repeats must be at least 10 (got \(repeats))") }
-        let unknown = onlyWorkloads.subtracting(["W4", "W5", "W6"])
-        guard unknown.isEmpty else { throw ValidationError("--only knows W4, W5 and W6 (got \(unknown.sorted().joined(separator: ", ")))") }
+        let unknown = onlyWorkloads.subtracting(["W1", "W2", "W3", "W4", "W5", "W6"])
+        guard unknown.isEmpty else { throw ValidationError("--only knows W1 to W6 (got \(unknown.sorted().joined(separator: ", ")))") }
     }
 
     private var onlyWorkloads: Set<String> {
@@ -48,12 +47,17 @@ struct Bench: ParsableCommand {
             printOptimizerTimings()
             ran = true
         }
-        let workloads = media ? ["W4", "W5"] : onlyWorkloads.sorted()
+        let training = onlyWorkloads.intersection(["W1", "W2", "W3"]).sorted()
+        if !training.isEmpty {
+            _ = try TrainingBench.run(training, repeats: repeats)
+            ran = true
+        }
+        let workloads = media ? ["W4", "W5"] : onlyWorkloads.intersection(["W4", "W5", "W6"]).sorted()
         if !workloads.isEmpty {
             let mediaWorkloads = workloads.filter { $0 != "W6" }
             var timings = mediaWorkloads.isEmpty ? [] : try MediaBench.run(mediaWorkloads, repeats: repeats)
             if workloads.contains("W6") { timings += try LoaderBench.run(repeats: repeats, manifest: w6Manifest) }
-            if let json, !kernels { try MediaBench.write(timings, to: json) }
+            if let json, !kernels { try writeJSON(timings, to: json) }
             ran = true
         }
         if kernels || !ran { try runKernels() }
@@ -69,15 +73,7 @@ struct Bench: ParsableCommand {
             print(pad(r.name, 36) + pad(String(format: "%.2f", r.milliseconds), 12) + pad(String(format: "%.1f", r.gflops), 10)
                   + pad(String(format: "%.0f%%", 100 * r.gflops / sgemmRate), 10) + overhead)
         }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do {
-                try encoder.encode(results).write(to: URL(fileURLWithPath: json))
-            } catch {
-                throw ValidationError("could not write --json \(json): \(error.localizedDescription)")
-            }
-        }
+        if let json { try writeJSON(results, to: json) }
     }
 
     private func printOptimizerTimings() {

@@ -33,13 +33,15 @@ enum MediaBench {
         return timings
     }
 
-    static func write(_ timings: [MediaTiming], to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            try encoder.encode(timings).write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw ValidationError("could not write --json \(path): \(error.localizedDescription)")
-        }
+}
+
+/// Writes a benchmark's results as pretty, key-sorted JSON (`--json`).
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    do {
+        try encoder.encode(value).write(to: URL(fileURLWithPath: path))
+    } catch {
+        throw ValidationError("could not write --json \(path): \(error.localizedDescription)")
     }
 }

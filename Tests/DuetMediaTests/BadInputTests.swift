@@ -30,7 +30,9 @@ import Testing
         try TestMedia.write(mkv, video: VideoStreamSettings(codec: .ffv1, width: 16, height: 16, frameRate: 25, input: .gray),
                             frames: 25, audio: AudioStreamSettings(codec: .pcm16, sampleRate: 16_000), samples: tone)
         try TestMedia.write(wav, video: nil, audio: AudioStreamSettings(codec: .pcm16, sampleRate: 16_000), samples: tone)
-        try TestMedia.write(mp4, video: VideoStreamSettings(codec: .h264, width: 32, height: 32, frameRate: 25, input: .gray, preset: "ultrafast"),
+        // H.264 where this FFmpeg has libx264, MPEG-4 Part 2 otherwise: both in MP4 with AAC.
+        let codec: VideoCodec = VideoCodec.h264.isAvailable ? .h264 : .mpeg4
+        try TestMedia.write(mp4, video: VideoStreamSettings(codec: codec, width: 32, height: 32, frameRate: 25, input: .gray),
                             frames: 25, audio: AudioStreamSettings(codec: .aac, sampleRate: 16_000), samples: tone)
         return [mkv, wav, mp4]
     }

@@ -24,6 +24,11 @@ import DuetTestSupport
         checkGradients([a, c]) { $0[0] * $0[1] }
         checkGradients([a, d]) { $0[0] / $0[1] }
         checkGradients([c, a]) { $0[0] - $0[1] * 2 + 1 }
+        // Away from ties: b is shifted so that no pair is within the central difference's reach.
+        let apart = randomInput([2, 3, 4], seed: 5).map { $0 + ($0 > 0 ? 0.3 : -0.3) }.requiringGrad()
+        checkGradients([apart, b]) { Tensor.maximum($0[0], $0[1] * 0.1) }
+        checkGradients([apart, b]) { Tensor.minimum($0[0], $0[1] * 0.1) }
+        checkGradients([a]) { $0[0].reshaped([6, 4]).flattened() }
     }
 
     @Test(arguments: ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "geluErf", "geluTanh", "pow3", "clamp", "neg"])

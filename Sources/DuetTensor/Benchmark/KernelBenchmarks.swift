@@ -22,6 +22,17 @@ public enum KernelBenchmarks {
         [sgemm2048(repeats), linear(repeats), attentionW3(repeats), layerNorm(repeats), gelu(repeats)]
     }
 
+    /// Only the kernels whose names start with one of `prefixes` ("sgemm", "linear", ...).
+    public static func run(only prefixes: [String], repeats: Int = 10) -> [KernelTiming] {
+        var results: [KernelTiming] = []
+        if prefixes.contains("sgemm") { results.append(sgemm2048(repeats)) }
+        if prefixes.contains("linear") { results.append(linear(repeats)) }
+        if prefixes.contains("attention") { results.append(attentionW3(repeats)) }
+        if prefixes.contains("layer norm") { results.append(layerNorm(repeats)) }
+        if prefixes.contains("GELU") { results.append(gelu(repeats)) }
+        return results
+    }
+
     static func sgemm2048(_ repeats: Int) -> KernelTiming {
         let n = 2048
         let a = Tensor.randomNormal([n, n], stream: RandomStream(seed: 1)), b = Tensor.randomNormal([n, n], stream: RandomStream(seed: 2))
@@ -39,17 +50,17 @@ public enum KernelBenchmarks {
         let w = Tensor.randomNormal([outF, inF], std: 0.05, stream: RandomStream(seed: 4)).requiringGrad()
         let bias = Tensor.zeros([outF]).requiringGrad()
         let upstream = Tensor.randomNormal([rows, outF], stream: RandomStream(seed: 5))
-        let ms = medianMilliseconds(repeats: repeats) {
-            x.grad = nil; w.grad = nil; bias.grad = nil
-            Tensor.linear(x, weight: w, bias: bias).backward(upstream)
-        }
         let dy = Tensor(uninitializedShape: [rows, outF]), dx = Tensor(uninitializedShape: [rows, inF])
         let dw = Tensor(uninitializedShape: [outF, inF])
-        let gemmMs = medianMilliseconds(repeats: repeats) {
+        let times = alternatingMedianMilliseconds(repeats: repeats, [{
+            x.grad = nil; w.grad = nil; bias.grad = nil
+            Tensor.linear(x, weight: w, bias: bias).backward(upstream)
+        }, {
             sgemm(transposeA: false, transposeB: true, m: rows, n: outF, k: inF, x.pointer, w.pointer, dy.pointer)
             sgemm(transposeA: false, transposeB: false, m: rows, n: inF, k: outF, upstream.pointer, w.pointer, dx.pointer)
             sgemm(transposeA: true, transposeB: false, m: outF, n: inF, k: rows, upstream.pointer, x.pointer, dw.pointer)
-        }
+        }])
+        let (ms, gemmMs) = (times[0], times[1])
         return KernelTiming(name: "linear 3136×192→768 fwd+bwd", milliseconds: ms,
                             flops: 3 * 2 * Double(rows * inF * outF), sgemmOnlyMilliseconds: gemmMs)
     }
@@ -61,13 +72,12 @@ public enum KernelBenchmarks {
         let k = Tensor.randomNormal([b, h, n, d], stream: RandomStream(seed: 7)).requiringGrad()
         let v = Tensor.randomNormal([b, h, n, d], stream: RandomStream(seed: 8)).requiringGrad()
         let ones = Tensor.ones([b, h, n, d])
-        let ms = medianMilliseconds(repeats: repeats) {
-            q.grad = nil; k.grad = nil; v.grad = nil
-            Tensor.attention(q, k, v).backward(ones)
-        }
         // The products attention cannot avoid: QKᵀ and PV forward, dV, dP, dQ, dK backward.
         let s = Tensor(uninitializedShape: [n, n]), o = Tensor(uninitializedShape: [n, d])
-        let gemmMs = medianMilliseconds(repeats: repeats) {
+        let times = alternatingMedianMilliseconds(repeats: repeats, [{
+            q.grad = nil; k.grad = nil; v.grad = nil
+            Tensor.attention(q, k, v).backward(ones)
+        }, {
             for head in 0..<(b * h) {
                 let qh = q.pointer + head * n * d, kh = k.pointer + head * n * d, vh = v.pointer + head * n * d
                 sgemm(transposeA: false, transposeB: true, m: n, n: n, k: d, qh, kh, s.pointer)
@@ -77,7 +87,8 @@ public enum KernelBenchmarks {
                 sgemm(transposeA: false, transposeB: false, m: n, n: d, k: n, s.pointer, kh, o.pointer)
                 sgemm(transposeA: true, transposeB: false, m: n, n: d, k: n, s.pointer, qh, o.pointer)
             }
-        }
+        }])
+        let (ms, gemmMs) = (times[0], times[1])
         return KernelTiming(name: "attention W3 8×3×512×64 fwd+bwd", milliseconds: ms,
                             flops: 12 * Double(b * h * n * n * d), sgemmOnlyMilliseconds: gemmMs)
     }

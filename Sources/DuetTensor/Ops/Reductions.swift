@@ -81,6 +81,11 @@ extension Tensor {
         return (centred * centred).sum(axis: axis, keepingDims: keep) * (1 / denom)
     }
 
+    /// Variance of every element (unbiased by default, as torch.var).
+    public func variance(unbiased: Bool = true) -> Tensor {
+        flattened().variance(axis: 0, unbiased: unbiased)
+    }
+
     /// Repeats a tensor that has size 1 at `axis` to `shape` (the backward of a reduction).
     func broadcast(axis: Int, to target: [Int]) -> Tensor {
         let out = Tensor.zeros(target)

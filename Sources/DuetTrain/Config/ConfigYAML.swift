@@ -193,3 +193,32 @@ private func yamlScalar(_ scalar: Node.Scalar) -> String {
     }
     return quoted + "\""
 }
+
+extension ConfigSection {
+    /// The keys whose values differ from `other`'s, each as `optim.lr: 0.001 → 0.0005` (other's
+    /// value first), in key order.
+    public func differences(from other: Self) -> [String] {
+        var mine: [String: String] = [:]
+        var theirs: [String: String] = [:]
+        flatten(configNode, at: "", into: &mine)
+        flatten(other.configNode, at: "", into: &theirs)
+        return mine.keys.sorted().compactMap { key in
+            mine[key] == theirs[key] ? nil : "\(key): \(theirs[key] ?? "(none)") → \(mine[key] ?? "(none)")"
+        }
+    }
+}
+
+/// Every scalar (and flow list) of `node` by its dotted key path.
+private func flatten(_ node: Node, at path: String, into values: inout [String: String]) {
+    switch node {
+    case .mapping(let mapping):
+        for (key, value) in mapping {
+            let name = key.scalar?.string ?? "?"
+            flatten(value, at: path.isEmpty ? name : "\(path).\(name)", into: &values)
+        }
+    case .sequence(let sequence):
+        values[path] = "[" + sequence.map { $0.scalar?.string ?? "…" }.joined(separator: ", ") + "]"
+    case .scalar(let scalar):
+        values[path] = scalar.string
+    }
+}

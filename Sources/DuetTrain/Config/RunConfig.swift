@@ -35,6 +35,11 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             "must not exceed train.steps (\(train.steps)), got \(schedule.warmupSteps)")
         try path["schedule.min_lr"].require(schedule.minLR <= optim.lr,
             "must not exceed optim.lr (\(optim.lr)), got \(schedule.minLR)")
+        if let kinds = ObjectiveConfig.maskingKinds[objective.name] {
+            try path["masking.kind"].require(kinds.contains(masking.kind),
+                "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "
+                    + kinds.map(\.rawValue).joined(separator: " or "))
+        }
     }
 
     /// Samples per optimizer step: `train.batch_size × train.grad_accumulation`.
@@ -223,6 +228,11 @@ public struct MaskingConfig: ConfigSection, Equatable, Sendable {
 public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     /// The objectives Duet has; each new objective adds its name here.
     public static let names = ["mae-audio", "mae-video"]
+    /// The masking kinds that fit each objective's token layout: tubes need time, blocks a 2-D
+    /// patch grid, and time spans a sequence of frames (the audio-visual objectives).
+    public static let maskingKinds: [String: [MaskingKind]] = [
+        "mae-audio": [.random, .inverseBlock], "mae-video": [.random, .tube],
+    ]
 
     /// One of `names`.
     public var name = "mae-audio"
@@ -366,7 +376,7 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
     public var keepCheckpoints = 3
     /// Steps between plain progress lines and metrics records.
     public var logEvery = 10
-    /// Non-finite losses or gradients in a row that stop the run.
+    /// The run stops when more steps than this in a row have a non-finite loss or gradient.
     public var maxNonfiniteInARow = 5
 
     public init() {}

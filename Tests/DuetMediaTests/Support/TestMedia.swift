@@ -47,6 +47,16 @@ enum TestMedia {
         return pictures
     }
 
+    /// Interleaved 8-bit pictures as the [T, C, H, W] floats in [0, 1] a reader returns.
+    static func planar(_ pictures: [[UInt8]], channels: Int) -> [Float] {
+        var out: [Float] = []
+        for p in pictures {
+            let pixels = p.count / channels
+            for c in 0..<channels { for i in 0..<pixels { out.append(Float(p[i * channels + c]) / 255) } }
+        }
+        return out
+    }
+
     /// Peak signal-to-noise ratio in dB between two same-length buffers of values in [0, 1].
     static func psnr(_ a: [Float], _ b: [Float]) -> Double {
         var sum = 0.0

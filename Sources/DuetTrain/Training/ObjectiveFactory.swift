@@ -1,0 +1,74 @@
+// From a run's config to its objective: the token grid of the tower, the encoder and decoder
+// sizes, the masking generator, all built in a fresh parameter store keyed by the run's seed.
+import DuetModels
+import DuetNN
+import DuetObjectives
+
+public enum ObjectiveFactory {
+    /// The objective `config.objective.name` names, its parameters initialised from
+    /// `ParameterStore(seed: config.seed)` and the store finalised.
+    public static func makeObjective(for config: RunConfig) throws(ConfigError) -> any PretrainingObjective {
+        try config.validate()
+        let store = ParameterStore(seed: UInt64(config.seed))
+        let objective: any PretrainingObjective
+        switch config.objective.name {
+        case "mae-audio", "mae-video":
+            let modality: MaskedAutoencoder.Modality = config.objective.name == "mae-audio" ? .audio : .video
+            let tower: TransformerConfig = modality == .audio ? config.model.audio.transformer : config.model.video.transformer
+            let dropPath = modality == .audio ? config.model.audio.dropPath : config.model.video.dropPath
+            let grid = tokenGrid(for: config, modality: modality)
+            objective = MaskedAutoencoder(
+                modality: modality, store: store, grid: grid, encoderSize: size(tower), decoderSize: size(config.model.decoder),
+                masking: masking(for: config, grid: grid), normalizeTargets: config.objective.normPixLoss, dropPath: Float(dropPath))
+        default:
+            // `ObjectiveConfig.validate` admits only the names above.
+            preconditionFailure("objective \(config.objective.name) has no factory")
+        }
+        store.finalize()
+        return objective
+    }
+
+    /// Which modalities the objective of `config` reads from each batch.
+    public static func modalities(of config: RunConfig) -> (audio: Bool, video: Bool) {
+        switch config.objective.name {
+        case "mae-video": return (false, true)
+        default: return (true, false)
+        }
+    }
+
+    /// Filterbanks are one-channel images `frames × mels` (time down, frequency across, as
+    /// AudioMAE); videos `C × T × size × size` in tubelets.
+    public static func tokenGrid(for config: RunConfig, modality: MaskedAutoencoder.Modality) -> TokenGrid {
+        switch modality {
+        case .audio:
+            let audio = config.model.audio
+            return .image(channels: 1, height: audio.frames, width: audio.mels, patch: audio.patch)
+        case .video:
+            let video = config.model.video
+            return .video(channels: video.color.channels, frames: video.frames, height: video.size, width: video.size,
+                          tubelet: video.tubelet, patch: video.patch)
+        }
+    }
+
+    /// The generator `config.masking` describes over `grid`; `RunConfig.validate` has ruled out
+    /// the pairs that make no sense (tube masking of a spectrogram, blocks or spans in a video).
+    public static func masking(for config: RunConfig, grid: TokenGrid) -> any MaskingStrategy {
+        let ratio = Float(config.masking.ratio)
+        switch (config.masking.kind, grid) {
+        case (.tube, let .video(_, frames, height, width, tubelet, patch)):
+            return TubeMasking(frames: frames / tubelet, spatial: (height / patch) * (width / patch), ratio: ratio)
+        case (.inverseBlock, let .image(_, height, width, patch)):
+            return InverseBlockMasking(height: height / patch, width: width / patch, ratio: ratio,
+                                       blockSize: config.masking.blockSize)
+        case (.timeSpan, _):
+            return TimeSpanMasking(tokens: grid.tokens, ratio: ratio, spanLength: config.masking.spanLength)
+        default:
+            return RandomMasking(tokens: grid.tokens, ratio: ratio)
+        }
+    }
+
+    private static func size(_ transformer: TransformerConfig) -> TransformerSize {
+        TransformerSize(dim: transformer.dim, depth: transformer.depth, heads: transformer.heads,
+                        mlpRatio: Float(transformer.mlpRatio))
+    }
+}

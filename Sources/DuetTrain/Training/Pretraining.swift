@@ -1,0 +1,100 @@
+// What `duet pretrain` does, as a library call: resolve the config (or take the checkpoint's),
+// the run folder and the checkpoint to resume, build the objective and the data, write the
+// resolved config beside the run, and train.
+import DuetObjectives
+import Foundation
+
+/// The options of `duet pretrain`.
+public struct PretrainOptions: Sendable {
+    /// The YAML recipe; nil when resuming a checkpoint folder (its state.json has the config).
+    public var configFile: String?
+    /// `--set KEY=VALUE`, applied to the recipe or to the checkpoint's config.
+    public var overrides: [String]
+    /// `latest` (the run folder's newest complete checkpoint), a checkpoint folder or a run folder.
+    public var resume: String?
+    /// The run folder; `runs/<name>` when nil (or the resumed checkpoint's run).
+    public var runDirectory: String?
+    /// Stop after this step (a checkpoint is written there); the schedule still spans
+    /// `train.steps`, so resuming continues the same run.
+    public var stopAfter: Int?
+
+    public init(configFile: String? = nil, overrides: [String] = [], resume: String? = nil, runDirectory: String? = nil,
+                stopAfter: Int? = nil) {
+        self.configFile = configFile
+        self.overrides = overrides
+        self.resume = resume
+        self.runDirectory = runDirectory
+        self.stopAfter = stopAfter
+    }
+}
+
+public enum Pretraining {
+    /// Runs (or resumes) a pretraining run. Everything a user can get wrong — the config, the
+    /// options, the checkpoint — is checked before the first step.
+    @discardableResult
+    public static func run(_ options: PretrainOptions, console: ConsoleProgress.Style? = nil) throws(TrainError) -> TrainingSummary {
+        if let stop = options.stopAfter, stop <= 0 { throw .usage("--steps must be positive, got \(stop)") }
+        // A checkpoint named by its folder is found first: without --config, its config is the run's.
+        var checkpoint: Checkpoint?
+        if let resume = options.resume, resume != "latest" || (options.configFile == nil && options.runDirectory != nil) {
+            let runFolder = options.runDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            do { checkpoint = try CheckpointFolder.resolve(resume, runFolder: runFolder) } catch { throw .checkpoint(error) }
+        }
+        let config = try resolveConfig(options, checkpoint: checkpoint)
+        if config.data.manifest != nil {
+            throw .usage("data.manifest: training from manifests arrives with DuetData's loader (issue 5); "
+                + "for now set data.manifest: null to train on the synthetic stand-in")
+        }
+        let run = RunFolder(url: URL(fileURLWithPath: options.runDirectory
+            ?? checkpoint.map { $0.folder.deletingLastPathComponent().deletingLastPathComponent().path }
+            ?? "runs/\(config.name)", isDirectory: true))
+        if options.resume == "latest" && checkpoint == nil {
+            do { checkpoint = try CheckpointFolder.resolve("latest", runFolder: run.url) } catch { throw .checkpoint(error) }
+        } else if checkpoint == nil, let last = run.checkpoints.checkpoints().last {
+            throw .runFolder(path: run.url.path, reason: "holds an earlier run (last checkpoint \(last.checkpoint.folder.lastPathComponent)); "
+                + "pass --resume latest to continue it, or --run-dir for a new run")
+        }
+        let objective: any PretrainingObjective
+        do { objective = try ObjectiveFactory.makeObjective(for: config) } catch { throw .config(error) }
+        let trainer = try Trainer(config: config, objective: objective,
+                                  source: SyntheticBatchSource(config: config, split: .train),
+                                  heldOut: SyntheticBatchSource(config: config, split: .heldOut), run: run,
+                                  console: ConsoleProgress(totalSteps: config.train.steps, style: console),
+                                  resumingFrom: checkpoint)
+        let parameters = Double(objective.store.trainableScalarCount) / 1e6
+        trainer.log.message("\(config.name): \(objective.name), \(String(format: "%.2f", parameters))M parameters, "
+            + "batch \(config.train.batchSize) × \(config.train.gradAccumulation), \(config.train.steps) steps, "
+            + "synthetic data (stand-in until DuetData lands), run folder \(run.url.path)")
+        let summary = try trainer.train(until: options.stopAfter)
+        let losses = [summary.firstLoss.map { "loss \(format($0, digits: 4))" },
+                      summary.lastLoss.map { "→ \(format($0, digits: 4))" },
+                      summary.lastEvaluationLoss.map { "held-out \(format($0, digits: 4))" }].compactMap { $0 }
+        trainer.log.message("done: step \(summary.step)/\(config.train.steps) in \(formatDuration(summary.seconds)), "
+            + (losses.isEmpty ? "" : losses.joined(separator: " ") + ", ")
+            + "\(summary.skippedSteps) skipped" + (summary.lastCheckpoint.map { ", checkpoint \($0.folder.path)" } ?? ""))
+        return summary
+    }
+
+    /// The recipe with `--set` applied, files checked; or the checkpoint's config when no recipe
+    /// is given.
+    static func resolveConfig(_ options: PretrainOptions, checkpoint: Checkpoint?) throws(TrainError) -> RunConfig {
+        do {
+            if let file = options.configFile {
+                return try RunConfig.load(contentsOf: file, overrides: options.overrides, checkingFiles: true)
+            }
+            guard let checkpoint else {
+                throw TrainError.usage("give --config FILE, or --resume with a checkpoint or run folder")
+            }
+            let saved: TrainingState
+            do { saved = try checkpoint.readState() } catch { throw TrainError.checkpoint(error) }
+            return try RunConfig(yaml: saved.config.yaml, file: checkpoint.stateFile.path, overrides: options.overrides,
+                                 checkingFiles: true)
+        } catch let error as ConfigError {
+            throw .config(error)
+        } catch let error as TrainError {
+            throw error
+        } catch {
+            throw .usage("\(error)")
+        }
+    }
+}
