@@ -119,7 +119,7 @@ public final class SampleReader {
         }
         if var clip = video {
             if clip.frameCount > o.videoFrames { clip = Self.firstFrames(clip, o.videoFrames) }
-            sample.video = try frames(clip, random: random, training: training)
+            sample.video = frames(clip, random: random, training: training)
         }
         return sample
     }
@@ -170,20 +170,49 @@ public final class SampleReader {
         return (Filterbank(values: values, frameCount: target, binCount: bank.binCount), valid)
     }
 
-    private func frames(_ clip: VideoClip, random: MediaRandom, training: Bool) throws(MediaError) -> VideoClip {
+    private func frames(_ clip: VideoClip, random: MediaRandom, training: Bool) -> VideoClip {
         let o = dataset.options
-        var out = clip
-        if let crop = o.video.crop {
-            out = training
-                ? try out.randomlyCropped(width: crop.width, height: crop.height, random: random.derived(Draw.crop.rawValue))
-                : try out.centerCropped(width: crop.width, height: crop.height)
-        }
-        guard training else { return out }
         let a = o.augmentation
-        if a.flipProbability > 0 { out = out.randomlyFlipped(probability: a.flipProbability, random: random.derived(Draw.flip.rawValue)) }
-        if a.videoTimeMasks > 0, a.videoMaskFrames > 0 {
+        let crop = o.video.crop ?? FrameSize(width: clip.width, height: clip.height)
+        // The draws of DuetMedia's randomlyCropped and randomlyFlipped, done in one pass.
+        let cropRandom = random.derived(Draw.crop.rawValue)
+        let x = training ? cropRandom.integer(0, below: clip.width - crop.width + 1) : (clip.width - crop.width) / 2
+        let y = training ? cropRandom.integer(1, below: clip.height - crop.height + 1) : (clip.height - crop.height) / 2
+        let mirrored = training && a.flipProbability > 0 && random.derived(Draw.flip.rawValue).uniform(0) < a.flipProbability
+        var out = Self.cut(clip, to: CropRegion(x: x, y: y, width: crop.width, height: crop.height), mirrored: mirrored)
+        if training, a.videoTimeMasks > 0, a.videoMaskFrames > 0 {
             out = out.timeMasked(maxFrames: a.videoMaskFrames, count: a.videoTimeMasks, random: random.derived(Draw.videoMask.rawValue))
         }
+        return out
+    }
+
+    /// `region` of every frame, mirrored left to right when asked: one pass and one buffer
+    /// where a crop and a flip would take two of each. `region` lies inside the frames.
+    private static func cut(_ clip: VideoClip, to region: CropRegion, mirrored: Bool) -> VideoClip {
+        if !mirrored, region.width == clip.width, region.height == clip.height { return clip }
+        let planes = clip.frameCount * clip.channels, w = region.width, h = region.height
+        let values = [Float](unsafeUninitializedCapacity: planes * w * h) { out, initialized in
+            clip.values.withUnsafeBufferPointer { source in
+                var o = out.baseAddress!
+                for plane in 0..<planes {
+                    var row = source.baseAddress! + plane * clip.width * clip.height + region.y * clip.width + region.x
+                    for _ in 0..<h {
+                        if mirrored {
+                            for i in 0..<w { o[i] = row[w - 1 - i] }
+                        } else {
+                            o.initialize(from: row, count: w)
+                        }
+                        o += w
+                        row += clip.width
+                    }
+                }
+            }
+            initialized = planes * w * h
+        }
+        var out = clip
+        out.values = values
+        out.width = w
+        out.height = h
         return out
     }
 

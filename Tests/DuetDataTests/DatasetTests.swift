@@ -22,6 +22,28 @@ import Testing
         #expect(videos.count > 3)
     }
 
+    /// The dataset's one-pass crop and flip draw and cut as DuetMedia's crop and flip do.
+    @Test func trainingCropAndFlipMatchTheMediaAugmentations() throws {
+        let scratch = try ScratchFolder()
+        let manifest = try TestCorpus.manifest(scratch, count: 1)
+        var options = TestCorpus.options()
+        options.augmentation = Augmentation()
+        let reader = try AudioVisualDataset(manifest: manifest, options: options).makeReader()
+        var flips = 0
+        for epoch in 0..<8 {
+            let s = try reader.sample(0, epoch: epoch, seed: 11)
+            let random = MediaRandom(seed: 11, UInt64(epoch), 0)
+            let whole = try MediaReader(path: manifest.videoFile(0)!).video(
+                VideoOptions(frameRate: 25, size: FrameSize(width: 32, height: 32), pixelFormat: .gray, normalization: .lipReading),
+                window: TimeWindow(start: s.start, duration: 0.6))
+            let cropped = try whole.randomlyCropped(width: 24, height: 24, random: random.derived(2))
+            let expected = cropped.randomlyFlipped(probability: 0.5, random: random.derived(3))
+            #expect(s.video?.values == expected.values, "epoch \(epoch)")
+            if expected.values != cropped.values { flips += 1 }
+        }
+        #expect(flips > 0 && flips < 8)
+    }
+
     @Test func evaluationTakesTheCentreWithoutAugmentation() throws {
         let scratch = try ScratchFolder()
         let manifest = try TestCorpus.manifest(scratch, count: 1)
