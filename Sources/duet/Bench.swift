@@ -18,8 +18,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time the media workloads W4 (filterbank) and W5 (clip decode).")
     var media = false
 
-    @Option(help: "Run only these workloads, comma-separated (W1, W2, W3, W4, W5).")
+    @Option(help: "Run only these workloads, comma-separated (W1, W2, W3, W4, W5, W6).")
     var only: String?
+
+    @Option(help: "W6 reads this manifest instead of a generated stand-in corpus.")
+    var w6Manifest: String?
 
     @Option(help: "Timed runs per kernel (after 3 warm-up runs); at least 10.")
     var repeats = 10
@@ -29,8 +32,8 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 10 else { throw ValidationError("--repeats must be at least 10 (got \(repeats))") }
-        let unknown = onlyWorkloads.subtracting(["W1", "W2", "W3", "W4", "W5"])
-        guard unknown.isEmpty else { throw ValidationError("--only knows W1 to W5 (got \(unknown.sorted().joined(separator: ", ")))") }
+        let unknown = onlyWorkloads.subtracting(["W1", "W2", "W3", "W4", "W5", "W6"])
+        guard unknown.isEmpty else { throw ValidationError("--only knows W1 to W6 (got \(unknown.sorted().joined(separator: ", ")))") }
     }
 
     private var onlyWorkloads: Set<String> {
@@ -49,9 +52,11 @@ struct Bench: ParsableCommand {
             _ = try TrainingBench.run(training, repeats: repeats)
             ran = true
         }
-        let workloads = media ? ["W4", "W5"] : onlyWorkloads.intersection(["W4", "W5"]).sorted()
+        let workloads = media ? ["W4", "W5"] : onlyWorkloads.intersection(["W4", "W5", "W6"]).sorted()
         if !workloads.isEmpty {
-            let timings = try MediaBench.run(workloads, repeats: repeats)
+            let mediaWorkloads = workloads.filter { $0 != "W6" }
+            var timings = mediaWorkloads.isEmpty ? [] : try MediaBench.run(mediaWorkloads, repeats: repeats)
+            if workloads.contains("W6") { timings += try LoaderBench.run(repeats: repeats, manifest: w6Manifest) }
             if let json, !kernels { try writeJSON(timings, to: json) }
             ran = true
         }

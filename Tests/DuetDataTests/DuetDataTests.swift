@@ -1,1 +1,0 @@
-// Tests of DuetData live beside this file, one suite per part.
