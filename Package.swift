@@ -58,7 +58,7 @@ let package = Package(
         ),
         .target(
             name: "DuetTrain",
-            dependencies: ["DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
+            dependencies: ["DuetData", "DuetMedia", "DuetObjectives", "DuetModels", "DuetNN", "DuetTensor", .product(name: "Yams", package: "Yams")],
             swiftSettings: nativeFlags + optimise
         ),
         .target(

@@ -48,6 +48,9 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
     /// The manifest must exist. Run by `load(…, checkingFiles: true)` before training, not when a
     /// config is only shown, since the recipes name datasets a machine may not have.
     public func checkFiles(at path: ConfigPath) throws(ConfigError) {
+        if let valid = data.validManifest {
+            try path["data.valid_manifest"].require(FileManager.default.fileExists(atPath: valid), "no such file \(valid)")
+        }
         if let manifest = data.manifest {
             try path["data.manifest"].require(FileManager.default.fileExists(atPath: manifest), "no such file \(manifest)")
         }
@@ -263,6 +266,9 @@ public enum BadFilePolicy: String, ConfigChoice, Sendable {
 public struct DataConfig: ConfigSection, Equatable, Sendable {
     /// The fairseq-style TSV manifest; nil (`null`) trains on the built-in synthetic corpus.
     public var manifest: String? = nil
+    /// The held-out manifest evaluated every `train.eval_every` steps; nil evaluates nothing
+    /// (with the synthetic corpus, its valid split).
+    public var validManifest: String? = nil
     public var clipSeconds = 10.0
     /// Audio is resampled to this rate (Hz).
     public var sampleRate = 16_000
@@ -279,13 +285,15 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
-        [.init("manifest", \.manifest), .init("clip_seconds", \.clipSeconds), .init("sample_rate", \.sampleRate),
+        [.init("manifest", \.manifest), .init("valid_manifest", \.validManifest), .init("clip_seconds", \.clipSeconds),
+         .init("sample_rate", \.sampleRate),
          .init("fps", \.fps), .init("mels", \.mels), .init("num_workers", \.numWorkers),
          .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["manifest"].require(manifest?.isEmpty != true, "must be a path, or null for the synthetic corpus")
+        try path["valid_manifest"].require(validManifest?.isEmpty != true, "must be a path, or null")
         try path["clip_seconds"].requirePositive(clipSeconds)
         try path["sample_rate"].requirePositive(sampleRate)
         try path["fps"].requirePositive(fps)

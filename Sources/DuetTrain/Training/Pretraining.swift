@@ -41,10 +41,6 @@ public enum Pretraining {
             do { checkpoint = try CheckpointFolder.resolve(resume, runFolder: runFolder) } catch { throw .checkpoint(error) }
         }
         let config = try resolveConfig(options, checkpoint: checkpoint)
-        if config.data.manifest != nil {
-            throw .usage("data.manifest: training from manifests arrives with DuetData's loader (issue 5); "
-                + "for now set data.manifest: null to train on the synthetic stand-in")
-        }
         let run = RunFolder(url: URL(fileURLWithPath: options.runDirectory
             ?? checkpoint.map { $0.folder.deletingLastPathComponent().deletingLastPathComponent().path }
             ?? "runs/\(config.name)", isDirectory: true))
@@ -56,15 +52,14 @@ public enum Pretraining {
         }
         let objective: any PretrainingObjective
         do { objective = try ObjectiveFactory.makeObjective(for: config) } catch { throw .config(error) }
-        let trainer = try Trainer(config: config, objective: objective,
-                                  source: SyntheticBatchSource(config: config, split: .train),
-                                  heldOut: SyntheticBatchSource(config: config, split: .heldOut), run: run,
+        let (source, heldOut, dataName) = try dataSources(config)
+        let trainer = try Trainer(config: config, objective: objective, source: source, heldOut: heldOut, run: run,
                                   console: ConsoleProgress(totalSteps: config.train.steps, style: console),
                                   resumingFrom: checkpoint)
         let parameters = Double(objective.store.trainableScalarCount) / 1e6
         trainer.log.message("\(config.name): \(objective.name), \(String(format: "%.2f", parameters))M parameters, "
             + "batch \(config.train.batchSize) × \(config.train.gradAccumulation), \(config.train.steps) steps, "
-            + "synthetic data (stand-in until DuetData lands), run folder \(run.url.path)")
+            + "\(dataName), run folder \(run.url.path)")
         let summary = try trainer.train(until: options.stopAfter)
         let losses = [summary.firstLoss.map { "loss \(format($0, digits: 4))" },
                       summary.lastLoss.map { "→ \(format($0, digits: 4))" },
@@ -73,6 +68,23 @@ public enum Pretraining {
             + (losses.isEmpty ? "" : losses.joined(separator: " ") + ", ")
             + "\(summary.skippedSteps) skipped" + (summary.lastCheckpoint.map { ", checkpoint \($0.folder.path)" } ?? ""))
         return summary
+    }
+
+    /// The training and held-out sources: `data.manifest` (held out: `data.valid_manifest`, when
+    /// given), or the synthetic corpus's train and valid splits, made once and cached.
+    static func dataSources(_ config: RunConfig) throws(TrainError) -> (any BatchSource, (any BatchSource)?, String) {
+        let note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        if let manifest = config.data.manifest {
+            let heldOut = try config.data.validManifest.map { (valid: String) throws(TrainError) in
+                try LoaderBatchSource(manifest: valid, config: config, training: false, log: note)
+            }
+            return (try LoaderBatchSource(manifest: manifest, config: config, training: true, log: note), heldOut, manifest)
+        }
+        let corpus = try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: note)
+        let train = corpus.appendingPathComponent("train.tsv").path, valid = corpus.appendingPathComponent("valid.tsv").path
+        return (try LoaderBatchSource(manifest: train, config: config, training: true, log: note),
+                try LoaderBatchSource(manifest: valid, config: config, training: false, log: note),
+                "the synthetic corpus (\(corpus.path))")
     }
 
     /// The recipe with `--set` applied, files checked; or the checkpoint's config when no recipe

@@ -1,0 +1,110 @@
+// DuetData's loader as the trainer's batch source: a manifest decoded by background threads in
+// the (seed, epoch, rank) order, resumable at a saved position, with bad files skipped and
+// reported.
+import DuetData
+import DuetMedia
+import DuetObjectives
+import Foundation
+
+public final class LoaderBatchSource: BatchSource {
+    public let loader: Loader
+    private let log: ((String) -> Void)?
+
+    /// A source over `manifest` shaped as `config` asks: the objective's modalities, the window,
+    /// the filterbank padded or cut to the audio tower's frames, frames at the video tower's size.
+    /// `training` draws random windows, crops and flips; evaluation takes centres, in order.
+    public init(manifest: String, config: RunConfig, training: Bool, rank: Int = 0, worldSize: Int = 1,
+                log: ((String) -> Void)? = nil) throws(TrainError) {
+        let modalities = ObjectiveFactory.modalities(of: config)
+        var dataset = DatasetOptions()
+        dataset.modalities = modalities.audio && modalities.video ? .audioVisual : (modalities.audio ? .audio : .video)
+        dataset.mode = training ? .training : .evaluation
+        dataset.clipSeconds = config.data.clipSeconds
+        dataset.sampleRate = config.data.sampleRate
+        dataset.fps = config.data.fps
+        dataset.mels = config.data.mels
+        dataset.audioFrames = config.model.audio.frames
+        let size = config.model.video.size
+        dataset.video = config.model.video.color == .gray ? .gray(size: size) : .rgb(size: size)
+        if !training { dataset.augmentation = .none }
+        var options = LoaderOptions()
+        options.batchSize = config.train.batchSize
+        options.seed = UInt64(config.seed)
+        options.shuffle = training
+        options.rank = rank
+        options.worldSize = worldSize
+        options.workers = config.data.numWorkers
+        // Whole batches only: the trainer's step shapes and the resume position stay fixed.
+        options.dropLast = true
+        options.onBadFile = config.data.onBadFile == .fail ? .fail : .skip
+        options.maxBadFraction = config.data.maxBadFraction
+        do {
+            let parsed = try Manifest.load(contentsOf: manifest)
+            loader = try Loader(dataset: try AudioVisualDataset(manifest: parsed, options: dataset), options: options)
+        } catch {
+            throw .data(error.description)
+        }
+        self.log = log
+        loader.onEpochEnd = { [log] report in log?(report.summary) }
+    }
+
+    public var batchesPerEpoch: Int { loader.batchesPerEpoch }
+
+    public var position: BatchPosition {
+        BatchPosition(epoch: loader.position.epoch, batchIndex: loader.position.batchIndex)
+    }
+
+    public func seek(to position: BatchPosition) throws {
+        try loader.seek(to: LoaderPosition(epoch: position.epoch, batchIndex: position.batchIndex))
+    }
+
+    public func next() throws -> ObjectiveBatch {
+        guard let batch = try loader.next() else {
+            throw TrainError.data("\(loader.dataset.manifest.file ?? "the manifest") ran out of batches")
+        }
+        for failure in batch.failures { log?("skipped \(failure.id): \(failure.error)") }
+        return ObjectiveBatch(audio: batch.audio, video: batch.video, audioLengths: batch.audioLengths,
+                              videoLengths: batch.videoLengths, ids: batch.ids)
+    }
+}
+
+/// The built-in synthetic corpus, made once per seed in a cache folder and reused.
+public enum SyntheticCorpusCache {
+    /// `$DUET_CACHE`, else `$XDG_CACHE_HOME/duet`, else `~/.cache/duet`.
+    public static var folder: URL {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["DUET_CACHE"], !dir.isEmpty { return URL(fileURLWithPath: dir, isDirectory: true) }
+        if let dir = env["XDG_CACHE_HOME"], !dir.isEmpty { return URL(fileURLWithPath: dir).appendingPathComponent("duet") }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/duet")
+    }
+
+    /// The default corpus of `seed` (24 speakers × 40 clips), written on first use; returns its
+    /// folder. A corpus is complete once its corpus.json exists (written last).
+    public static func corpus(seed: UInt64, log: (String) -> Void) throws(TrainError) -> URL {
+        let root = folder.appendingPathComponent("synthetic-v1-seed\(seed)", isDirectory: true)
+        if FileManager.default.fileExists(atPath: root.appendingPathComponent("corpus.json").path) { return root }
+        log("making the synthetic corpus (once) in \(root.path)")
+        var options = SyntheticCorpusOptions()
+        options.seed = seed
+        // Written beside, then renamed: an interrupted generation never looks complete.
+        let partial = folder.appendingPathComponent("synthetic-v1-seed\(seed).partial-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try? FileManager.default.removeItem(at: partial)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try SyntheticCorpus(options).write(to: partial.path)
+            // Manifests name their root folder on their first line: point them at the final place.
+            for name in try FileManager.default.contentsOfDirectory(atPath: partial.path) where name.hasSuffix(".tsv") {
+                let file = partial.appendingPathComponent(name)
+                var lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n")
+                lines[0] = root.path
+                try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+            }
+            try? FileManager.default.removeItem(at: root)
+            try FileManager.default.moveItem(at: partial, to: root)
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw .data("could not make the synthetic corpus in \(root.path): \(error)")
+        }
+        return root
+    }
+}
