@@ -1,32 +1,19 @@
 // Where the trainer's batches come from: a stream of `ObjectiveBatch`es (with their sample ids)
 // whose position can be saved in a checkpoint and restored, so a resumed run draws exactly the
 // batches the uninterrupted run would have.
+import DuetData
 import DuetObjectives
 
 /// The next batch a source hands out: its epoch and its index within the epoch (of this rank).
-public struct BatchPosition: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
-    public var epoch: Int
-    public var batchIndex: Int
-
-    public init(epoch: Int = 0, batchIndex: Int = 0) {
-        self.epoch = epoch
-        self.batchIndex = batchIndex
-    }
-
-    public var description: String { "epoch \(epoch), batch \(batchIndex)" }
-
-    enum CodingKeys: String, CodingKey {
-        case epoch
-        case batchIndex = "batch_index"
-    }
-}
+/// The loader's own position type, so a loader's position is saved as it is.
+public typealias BatchPosition = LoaderPosition
 
 /// A deterministic stream of batches: which samples batch `batchIndex` of `epoch` holds, and their
 /// content, depend only on (seed, epoch, rank) and the source's data, never on what was drawn
 /// before, so `seek(to:)` a saved position continues a run exactly.
 ///
-/// The loader of DuetData (manifests, background decoding) conforms to this; until it lands,
-/// `SyntheticBatchSource` stands in.
+/// `LoaderBatchSource` (DuetData's loader over a manifest) is the one runs use;
+/// `SyntheticBatchSource` (signals drawn in memory) serves the trainer's tests.
 public protocol BatchSource: AnyObject {
     /// Batches in one epoch for this rank (the last partial batch is dropped, as PyTorch's
     /// `drop_last`).

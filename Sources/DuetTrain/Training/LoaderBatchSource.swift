@@ -50,12 +50,10 @@ public final class LoaderBatchSource: BatchSource {
 
     public var batchesPerEpoch: Int { loader.batchesPerEpoch }
 
-    public var position: BatchPosition {
-        BatchPosition(epoch: loader.position.epoch, batchIndex: loader.position.batchIndex)
-    }
+    public var position: BatchPosition { loader.position }
 
     public func seek(to position: BatchPosition) throws {
-        try loader.seek(to: LoaderPosition(epoch: position.epoch, batchIndex: position.batchIndex))
+        try loader.seek(to: position)
     }
 
     public func next() throws -> ObjectiveBatch {

@@ -1,4 +1,4 @@
-// The stand-in data until DuetData's loader and synthetic corpus land (issue 5): batches of the
+// In-memory batches for the trainer's tests (runs read files through `LoaderBatchSource`): the
 // configured audio and video shapes, drawn clip by clip from the counter-based generator. The
 // signals have structure a masked autoencoder can learn (so the loss falls): filterbanks with
 // wobbling harmonic-like ridges that start and stop, and frames with moving blobs.
