@@ -81,7 +81,7 @@ let package = Package(
         // Fixtures, parity and gradient-check helpers shared by every test target.
         .target(
             name: "DuetTestSupport",
-            dependencies: ["DuetTensor"],
+            dependencies: ["DuetTensor", "DuetNN"],
             path: "Tests/Support"
         ),
         .testTarget(

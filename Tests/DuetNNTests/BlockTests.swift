@@ -1,6 +1,7 @@
 // Blocks beyond timm's plain one: cross-attention (predictors, fusion), LayerScale and drop-path.
 import Testing
 import DuetTensor
+import DuetTestSupport
 @testable import DuetNN
 
 @Suite struct BlockTests {

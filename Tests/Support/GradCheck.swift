@@ -13,36 +13,45 @@ public func checkGradients(
 ) {
     let probe = noGrad { f(inputs) }
     let w = Tensor.randomNormal(probe.shape, stream: RandomStream(seed: 99, stream: UInt64(probe.count)))
-    func loss() -> Double {
-        noGrad {
-            let y = f(inputs)
-            var s = 0.0
-            for i in 0..<y.count { s += Double(y.pointer[i]) * Double(w.pointer[i]) }
-            return s
-        }
-    }
     for x in inputs { x.grad = nil }
-    let y = f(inputs)
-    (y * w).sum().backward()
-    for (k, x) in inputs.enumerated() where x.requiresGrad {
-        guard let analytic = x.grad else {
-            Issue.record("input \(k) got no gradient", sourceLocation: sourceLocation)
+    (f(inputs) * w).sum().backward()
+    let checked = inputs.enumerated().filter { $0.element.requiresGrad }.map { ("input \($0.offset)", $0.element, $0.element.grad) }
+    expectCentralDifferences(checked, eps: eps, tolerance: tolerance, sourceLocation: sourceLocation) {
+        weightedSum(noGrad { f(inputs) }, w)
+    }
+}
+
+/// For each (name, value, analytic gradient): perturbs `value` in place element by element and
+/// expects the central difference of `loss` to match the analytic gradient, relative to the
+/// largest numeric gradient (at least 1e-3).
+public func expectCentralDifferences(_ checked: [(name: String, value: Tensor, analytic: Tensor?)], eps: Float, tolerance: Double,
+                                     sourceLocation: SourceLocation, loss: () -> Double) {
+    for (name, value, analytic) in checked {
+        guard let analytic else {
+            Issue.record("\(name) got no gradient", sourceLocation: sourceLocation)
             continue
         }
         var worst = 0.0, scale = 1e-3
-        for i in 0..<x.count {
-            let keep = x.pointer[i]
-            x.pointer[i] = keep + eps
+        for i in 0..<value.count {
+            let keep = value.pointer[i]
+            value.pointer[i] = keep + eps
             let up = loss()
-            x.pointer[i] = keep - eps
+            value.pointer[i] = keep - eps
             let down = loss()
-            x.pointer[i] = keep
+            value.pointer[i] = keep
             let numeric = (up - down) / (2 * Double(eps))
             worst = max(worst, abs(numeric - Double(analytic.pointer[i])))
             scale = max(scale, abs(numeric))
         }
-        #expect(worst / scale < tolerance, "input \(k): max |analytic - numeric| = \(worst), scale \(scale)", sourceLocation: sourceLocation)
+        #expect(worst / scale < tolerance, "\(name): max |analytic - numeric| = \(worst), scale \(scale)", sourceLocation: sourceLocation)
     }
+}
+
+/// Σ y ⊙ w in Double.
+public func weightedSum(_ y: Tensor, _ w: Tensor) -> Double {
+    var s = 0.0
+    for i in 0..<y.count { s += Double(y.pointer[i]) * Double(w.pointer[i]) }
+    return s
 }
 
 /// A random input away from the origin's kinks, seeded by `seed`.
