@@ -59,4 +59,28 @@ import DuetTensor
             try EMATeacher(teacher: ParameterStore(), student: model(seed: 1))
         }
     }
+
+    /// A student with a head after its encoder: the teacher mirrors the encoder only.
+    @Test func teacherOfTheLeadingParameters() throws {
+        let student = model(seed: 1, extra: true), teacherStore = model(seed: 2)
+        #expect(throws: OptimizerError.self) { try EMATeacher(teacher: teacherStore, student: student) }
+        let ema = try EMATeacher(teacher: teacherStore, student: student, leadingOnly: true)
+        let n = teacherStore.scalarCount
+        #expect(teacherStore.values!.scalars == Array(student.values!.scalars.prefix(n)))
+        let teacher0 = teacherStore.values!.scalars.map { $0 * 0.5 + 0.25 }
+        teacherStore.values!.pointer.update(from: teacher0, count: n)
+        let studentValues = student.values!.scalars
+        ema.update(from: student, momentum: 0.9)
+        for p in teacherStore.parameters {
+            for i in p.offset..<(p.offset + p.count) {
+                let expected = p.role == .buffer ? Double(studentValues[i]) : 0.9 * Double(teacher0[i]) + 0.1 * Double(studentValues[i])
+                #expect(abs(Double(teacherStore.values!.pointer[i]) - expected) <= 1e-6, "\(p.name)")
+            }
+        }
+        // A teacher that is not the student's leading stretch is refused.
+        let shuffled = ParameterStore(seed: 3)
+        _ = LayerNorm(shuffled.builder.scope("norm"), dim: 3)
+        shuffled.finalize()
+        #expect(throws: OptimizerError.self) { try EMATeacher(teacher: shuffled, student: student, leadingOnly: true) }
+    }
 }

@@ -1,0 +1,37 @@
+// An audio tower with one token per video frame, for objectives that align audio and video frame
+// by frame (RAVEn): the filterbank frames of each video frame (4 at 10 ms and 25 fps), all mels,
+// are one patch, embedded by a Linear (AV-HuBERT stacks filterbank frames the same way), then
+// fixed 1-D sine-cosine positions and transformer blocks.
+// Names: patch_embed.proj (a Conv2d with kernel = stride = frames × mels), pos_embed, blocks.N, norm.
+import DuetNN
+import DuetTensor
+
+public struct FilterbankFrameTower: EncoderTower {
+    public let patchEmbed: PatchEmbedding
+    public let positions: FixedPositionEmbedding
+    public let encoder: TransformerEncoder
+    /// Filterbank frames per token and tokens per clip.
+    public let framesPerToken: Int
+    public let steps: Int
+
+    /// A tower over filterbanks [B, 1, steps·framesPerToken, mels].
+    public init(_ b: ParameterBuilder, steps: Int, framesPerToken: Int, mels: Int, size: TransformerSize,
+                blocks: BlockOptions = BlockOptions()) {
+        patchEmbed = PatchEmbedding(b.scope("patch_embed"), inChannels: 1, dim: size.dim, patch: (framesPerToken, mels))
+        positions = FixedPositionEmbedding(b, tokens: steps, dim: size.dim,
+                                           values: SinCosPositionEmbedding.oneD(dim: size.dim, positions: (0..<steps).map(Float.init)))
+        var options = blocks
+        options.mlpRatio = size.mlpRatio
+        encoder = TransformerEncoder(b, dim: size.dim, depth: size.depth, heads: size.heads, options: options)
+        self.framesPerToken = framesPerToken
+        self.steps = steps
+    }
+
+    public var dim: Int { patchEmbed.weight.shape[0] }
+    public var tokensPerStep: Int { 1 }
+
+    /// Filterbanks [B, 1, frames, mels] → [B, steps, D].
+    public func tokens(_ x: Tensor, context: ForwardContext) -> Tensor {
+        positions(patchEmbed(x))
+    }
+}

@@ -1,0 +1,37 @@
+// RAVEn's video encoder: the lip-reading front-end (3-D convolutional stem, per-frame ResNet-18
+// trunk) gives one feature vector per frame, a Linear brings it to the transformer's width, and
+// transformer blocks with fixed sine-cosine positions contextualise the frames.
+// Names: frontend.frontend3D.*, frontend.trunk.* (RAVEn's), proj, pos_embed [1, T, D], blocks.N, norm.
+import DuetNN
+import DuetTensor
+
+public struct LipReadingTower: EncoderTower {
+    public let frontend: LipReadingFrontend
+    /// RAVEn's "vanilla_linear" input layer: front-end features to the transformer's width.
+    public let proj: Linear
+    public let positions: FixedPositionEmbedding
+    public let encoder: TransformerEncoder
+    public let frames: Int
+
+    /// A tower over clips of `frames` frames. `resnet` sets the front-end's width (64 in RAVEn:
+    /// 512 features a frame); `blocks` the transformer's (RAVEn: LayerScale 0.1, no drop-path).
+    public init(_ b: ParameterBuilder, frames: Int, size: TransformerSize, resnet: ResNetOptions = .autoAVSR,
+                blocks: BlockOptions = BlockOptions()) {
+        frontend = LipReadingFrontend(b.scope("frontend"), options: resnet)
+        proj = Linear(b.scope("proj"), inFeatures: frontend.outFeatures, outFeatures: size.dim)
+        positions = FixedPositionEmbedding(b, tokens: frames, dim: size.dim,
+                                           values: SinCosPositionEmbedding.oneD(dim: size.dim, positions: (0..<frames).map(Float.init)))
+        var options = blocks
+        options.mlpRatio = size.mlpRatio
+        encoder = TransformerEncoder(b, dim: size.dim, depth: size.depth, heads: size.heads, options: options)
+        self.frames = frames
+    }
+
+    public var dim: Int { proj.outFeatures }
+    public var tokensPerStep: Int { 1 }
+
+    /// Gray mouth crops [B, 1, T, H, W] → [B, T, D].
+    public func tokens(_ x: Tensor, context: ForwardContext) -> Tensor {
+        positions(proj(frontend(x, context: context)))
+    }
+}
