@@ -74,7 +74,7 @@ public final class Trainer {
         if let checkpoint {
             let state: TrainingState
             do {
-                state = try Self.restore(from: checkpoint, config: config, store: objective.store, optimizer: optimizer,
+                state = try Self.restore(from: checkpoint, config: config, objective: objective, optimizer: optimizer,
                                          source: source)
             } catch {
                 throw .checkpoint(error)
@@ -222,7 +222,7 @@ public final class Trainer {
         guard let run else { return nil }
         do {
             let checkpoint = try run.checkpoints.write(model: store, optimizer: optimizer, state: state,
-                                                       keep: config.train.keepCheckpoints)
+                                                       stores: objective.checkpointedStores, keep: config.train.keepCheckpoints)
             log.message("step \(step): saved \(checkpoint.folder.path)")
             return checkpoint
         } catch {
@@ -231,10 +231,13 @@ public final class Trainer {
     }
 
     /// Loads `checkpoint` into the model, the optimizer and the data source; returns its state.
-    private static func restore(from checkpoint: Checkpoint, config: RunConfig, store: ParameterStore, optimizer: any Optimizer,
-                                source: any BatchSource) throws(CheckpointError) -> TrainingState {
+    private static func restore(from checkpoint: Checkpoint, config: RunConfig, objective: any PretrainingObjective,
+                                optimizer: any Optimizer, source: any BatchSource) throws(CheckpointError) -> TrainingState {
         let state = try checkpoint.readState()
-        try checkpoint.loadModel(into: store)
+        try checkpoint.loadModel(into: objective.store)
+        for (stem, store) in objective.checkpointedStores.sorted(by: { $0.key < $1.key }) {
+            try checkpoint.loadStore(stem, into: store)
+        }
         try checkpoint.loadOptimizer(into: optimizer, name: config.optim.name.rawValue)
         do { try source.seek(to: state.position) } catch {
             throw .mismatch(file: checkpoint.stateFile.path, reason: "\(error)")
