@@ -20,6 +20,8 @@ public struct StepResult: Sendable {
     public var skippedSoFar: Int
     /// The samples of the step's micro-batches.
     public var ids: [String]
+    /// The objective's metrics, averaged over the micro-batches (the `loss` entry left out).
+    public var metrics: [String: Double] = [:]
 }
 
 /// What `train` did, for the caller's last words.
@@ -143,6 +145,7 @@ public final class Trainer {
         var lossSum = 0.0
         var ids: [String] = []
         var lossIsFinite = true
+        var metrics: [String: Double] = [:]
         for micro in 0..<accumulation {
             let batch = try draw(from: source)
             ids += batch.ids
@@ -154,6 +157,7 @@ public final class Trainer {
             do { output = try objective(batch, context: context) } catch { throw .objective(error) }
             let loss = Double(output.loss.item)
             lossSum += loss
+            for (name, value) in output.metrics where name != "loss" { metrics[name, default: 0] += value / Double(accumulation) }
             guard loss.isFinite else { lossIsFinite = false; continue }
             (accumulation == 1 ? output.loss : output.loss * (1 / Float(accumulation))).backward()
         }
@@ -175,7 +179,7 @@ public final class Trainer {
         }
         step += 1
         let result = StepResult(step: step, loss: loss, lr: lr, gradNorm: gradNorm, skipped: skipped,
-                                skippedSoFar: skippedSteps, ids: ids)
+                                skippedSoFar: skippedSteps, ids: ids, metrics: metrics)
         log.record(result)
         if skipped {
             let what = lossIsFinite ? "gradient (norm \(gradNorm))" : "loss (\(loss))"
