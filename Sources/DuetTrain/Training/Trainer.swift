@@ -45,6 +45,8 @@ public final class Trainer {
     public let source: any BatchSource
     /// The held-out batches evaluation runs over, from its start each time.
     public let heldOut: (any BatchSource)?
+    /// The linear probes and retrieval run every `train.probe_every` steps and at the end.
+    public let probe: ProbeEvaluation?
     public let run: RunFolder?
     public let log: RunLog
     /// This process's rank among the data-parallel workers (0 alone).
@@ -61,13 +63,14 @@ public final class Trainer {
     /// With `run`, writes RUN/config.yaml (the resolved config) and the logs; nil writes nothing.
     /// `console` nil prints nothing.
     public init(config: RunConfig, objective: any PretrainingObjective, source: any BatchSource,
-                heldOut: (any BatchSource)? = nil, run: RunFolder? = nil, console: ConsoleProgress? = nil,
+                heldOut: (any BatchSource)? = nil, probe: ProbeEvaluation? = nil, run: RunFolder? = nil, console: ConsoleProgress? = nil,
                 rank: Int = 0, resumingFrom checkpoint: Checkpoint? = nil) throws(TrainError) {
         do { try config.validate() } catch { throw .config(error) }
         self.config = config
         self.objective = objective
         self.source = source
         self.heldOut = heldOut
+        self.probe = probe
         self.run = run
         self.rank = rank
         optimizer = try Self.makeOptimizer(config.optim, store: objective.store)
@@ -122,6 +125,9 @@ public final class Trainer {
                 let loss = try evaluate()
                 log.evaluated(step: step, loss: loss)
                 summary.lastEvaluationLoss = loss
+            }
+            if let probe, every.probeEvery > 0, step % every.probeEvery == 0 || step == every.steps {
+                log.measured(step: step, try probe.run(objective))
             }
             if run != nil, (every.checkpointEvery > 0 && step % every.checkpointEvery == 0) || step == end {
                 summary.lastCheckpoint = try saveCheckpoint()
