@@ -73,6 +73,17 @@ public struct RAVEn: PretrainingObjective {
 
     public var checkpointedStores: [String: ParameterStore] { ["teacher": teacherStore] }
 
+    public var encodedModalities: [Modality] { [.audio, .video] }
+
+    /// The student tower's tokens of the unmasked input (the towers fine-tuning starts from).
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        let x = try require(modality, in: batch)
+        let expected = [x.shape[0]] + (modality == .audio ? audioInput : videoInput)
+        guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
+        let tower = modality == .audio ? audio : video
+        return noGrad { tower(x, context: context) }
+    }
+
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
         let parts = try forward(batch, context: context)
         return ObjectiveOutput(loss: parts.loss, metrics: parts.metrics)

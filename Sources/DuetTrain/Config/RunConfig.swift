@@ -41,6 +41,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
                 "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "
                     + kinds.map(\.rawValue).joined(separator: " or "))
         }
+        try validateTowerKinds(at: path)
     }
 
     /// Samples per optimizer step: `train.batch_size × train.grad_accumulation`.
@@ -132,9 +133,20 @@ extension TowerConfig {
     }
 }
 
-/// A ViT over log-mel filterbank patches, as AudioMAE: `mels × frames` cut into `patch × patch`.
+/// How the audio tower cuts the filterbank into tokens.
+public enum AudioTokens: String, ConfigChoice, Sendable {
+    /// Square `patch × patch` patches (AudioMAE).
+    case patches
+    /// One token per video frame: the filterbank frames of that frame, all mels (RAVEn's frame
+    /// alignment, as AV-HuBERT stacks filterbank frames).
+    case frames
+}
+
+/// A ViT over log-mel filterbank patches, as AudioMAE: `mels × frames` cut into `patch × patch`
+/// (or, with `tokens: frames`, one token per video frame).
 public struct AudioTowerConfig: TowerConfig, Equatable, Sendable {
     public var transformer = TransformerConfig()
+    public var tokens = AudioTokens.patches
     /// 0 in AudioMAE's pretraining.
     public var dropPath = 0.0
     /// Side of a square patch, in mel bins and in 10 ms frames.
@@ -146,7 +158,7 @@ public struct AudioTowerConfig: TowerConfig, Equatable, Sendable {
     public init() {}
 
     public static var frontEndFields: [ConfigField<Self>] {
-        [.init("patch", \.patch), .init("mels", \.mels), .init("frames", \.frames)]
+        [.init("tokens", \.tokens), .init("patch", \.patch), .init("mels", \.mels), .init("frames", \.frames)]
     }
 
     public func validateFrontEnd(at path: ConfigPath) throws(ConfigError) {
@@ -163,9 +175,21 @@ public enum VideoColor: String, ConfigChoice, Sendable {
     public var channels: Int { self == .rgb ? 3 : 1 }
 }
 
-/// A ViT over `tubelet × patch × patch` tubelets, as VideoMAE.
+/// What reads the frames before the video tower's transformer.
+public enum VideoFrontEnd: String, ConfigChoice, Sendable {
+    /// Tubelet embedding, as VideoMAE's ViT.
+    case tubelets
+    /// RAVEn's lip-reading front-end (3-D convolution stem, per-frame ResNet-18): one token a frame.
+    case lipResNet = "lip_resnet"
+}
+
+/// A ViT over `tubelet × patch × patch` tubelets, as VideoMAE (or, with `front_end: lip_resnet`,
+/// RAVEn's lip-reading front-end and a transformer over its per-frame features).
 public struct VideoTowerConfig: TowerConfig, Equatable, Sendable {
     public var transformer = TransformerConfig()
+    public var frontEnd = VideoFrontEnd.tubelets
+    /// The lip-reading ResNet's first-stage width (64 in RAVEn: 512 features a frame).
+    public var resnetWidth = 64
     /// 0 in VideoMAE's pretraining scripts.
     public var dropPath = 0.0
     /// Frames per tubelet.
@@ -181,11 +205,12 @@ public struct VideoTowerConfig: TowerConfig, Equatable, Sendable {
     public init() {}
 
     public static var frontEndFields: [ConfigField<Self>] {
-        [.init("tubelet", \.tubelet), .init("patch", \.patch), .init("frames", \.frames), .init("size", \.size),
-         .init("color", \.color)]
+        [.init("front_end", \.frontEnd), .init("resnet_width", \.resnetWidth), .init("tubelet", \.tubelet),
+         .init("patch", \.patch), .init("frames", \.frames), .init("size", \.size), .init("color", \.color)]
     }
 
     public func validateFrontEnd(at path: ConfigPath) throws(ConfigError) {
+        try path["resnet_width"].requirePositive(resnetWidth)
         try path["tubelet"].requirePositive(tubelet)
         try path["patch"].requirePositive(patch)
         try path["frames"].requireMultiple(frames, of: tubelet, at: path["tubelet"])
@@ -203,8 +228,10 @@ public enum MaskingKind: String, ConfigChoice, Sendable {
     case tube
     /// Visible blocks, the rest masked (data2vec 2.0).
     case inverseBlock = "inverse_block"
-    /// Spans along time (HuBERT, RAVEn).
+    /// Spans along time to an exact ratio (wav2vec 2.0, HuBERT).
     case timeSpan = "time_span"
+    /// Every frame starts a span with probability `start_prob` (RAVEn).
+    case spanStart = "span_start"
 }
 
 public struct MaskingConfig: ConfigSection, Equatable, Sendable {
@@ -213,41 +240,46 @@ public struct MaskingConfig: ConfigSection, Equatable, Sendable {
     public var ratio = 0.8
     /// Side of each kept block, in tokens (`inverse_block`; data2vec 2.0's mask_length).
     public var blockSize = 3
-    /// Tokens per masked span (`time_span`; 10 in wav2vec 2.0 and HuBERT).
+    /// Tokens per masked span (`time_span`, `span_start`; 10 in wav2vec 2.0 and HuBERT, 3 in RAVEn).
     public var spanLength = 10
+    /// The chance that a frame starts a span (`span_start`; 0.2 in RAVEn).
+    public var startProb = 0.2
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
         [.init("kind", \.kind), .init("ratio", \.ratio), .init("block_size", \.blockSize),
-         .init("span_length", \.spanLength)]
+         .init("span_length", \.spanLength), .init("start_prob", \.startProb)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["ratio"].requireFraction(ratio, openBelow: true, openAbove: true)
         try path["block_size"].requirePositive(blockSize)
         try path["span_length"].requirePositive(spanLength)
+        try path["start_prob"].requireFraction(startProb)
     }
 }
 
 public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     /// The objectives Duet has; each new objective adds its name here.
-    public static let names = ["mae-audio", "mae-video"]
+    public static let names = ["mae-audio", "mae-video", "raven"]
     /// The masking kinds that fit each objective's token layout: tubes need time, blocks a 2-D
     /// patch grid, and time spans a sequence of frames (the audio-visual objectives).
     public static let maskingKinds: [String: [MaskingKind]] = [
-        "mae-audio": [.random, .inverseBlock], "mae-video": [.random, .tube],
+        "mae-audio": [.random, .inverseBlock], "mae-video": [.random, .tube], "raven": [.spanStart],
     ]
 
     /// One of `names`.
     public var name = "mae-audio"
     /// Regress per-patch normalised targets (MAE's norm_pix_loss).
     public var normPixLoss = true
+    /// `raven`'s own keys (targets, momentum, predictors, loss weights).
+    public var raven = RavenConfig()
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
-        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss)]
+        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss), .init("raven", \.raven)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {

@@ -20,11 +20,14 @@ public enum ObjectiveFactory {
             objective = MaskedAutoencoder(
                 modality: modality, store: store, grid: grid, encoderSize: size(tower), decoderSize: size(config.model.decoder),
                 masking: masking(for: config, grid: grid), normalizeTargets: config.objective.normPixLoss, dropPath: Float(dropPath))
+        case "raven":
+            objective = makeRAVEn(for: config, store: store)
         default:
             // `ObjectiveConfig.validate` admits only the names above.
             preconditionFailure("objective \(config.objective.name) has no factory")
         }
-        store.finalize()
+        // Objectives with EMA teachers finalise their stores themselves, to copy them.
+        if !store.isFinalized { store.finalize() }
         return objective
     }
 
@@ -32,6 +35,7 @@ public enum ObjectiveFactory {
     public static func modalities(of config: RunConfig) -> (audio: Bool, video: Bool) {
         switch config.objective.name {
         case "mae-video": return (false, true)
+        case "raven": return (true, true)
         default: return (true, false)
         }
     }
@@ -67,7 +71,7 @@ public enum ObjectiveFactory {
         }
     }
 
-    private static func size(_ transformer: TransformerConfig) -> TransformerSize {
+    static func size(_ transformer: TransformerConfig) -> TransformerSize {
         TransformerSize(dim: transformer.dim, depth: transformer.depth, heads: transformer.heads,
                         mlpRatio: Float(transformer.mlpRatio))
     }

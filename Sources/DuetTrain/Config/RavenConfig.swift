@@ -1,0 +1,91 @@
+// `objective.raven`: RAVEn's keys (Haliassos et al. 2022) and BRAVEn's variant (2024): the targets,
+// the teachers' momentum, the predictors and the loss weights; and the tower rules RAVEn needs
+// (one audio token per video time step).
+import Foundation
+
+/// What the teachers give as targets.
+public enum RavenTargets: String, ConfigChoice, Sendable {
+    /// The teacher encoder's output (RAVEn).
+    case raven
+    /// The mean of every block's output, instance-normalised over time (BRAVEn).
+    case braven
+}
+
+public struct RavenConfig: ConfigSection, Equatable, Sendable {
+    public var targets = RavenTargets.raven
+    /// The teachers' EMA momentum at step 0, rising to 1 along a half cosine (RAVEn: 0.999).
+    public var momentum = 0.999
+    /// null: the video mask stretched over the audio masks the audio student (RAVEn); a number:
+    /// the audio student draws its own span-start mask with it (BRAVEn masks audio harder).
+    public var audioStartProb: Double? = nil
+    /// The three predictors (RAVEn Base: 512 wide, 8 heads, 2 blocks).
+    public var predictor = TransformerConfig(dim: 512, depth: 2, heads: 8)
+    /// The video student's predictor depth when it differs (BRAVEn: 1); null: `predictor.depth`.
+    public var videoPredictorDepth: Int? = nil
+    /// LayerScale's initial value in the towers' blocks (RAVEn: 0.1); null: no LayerScale.
+    public var layerScale: Double? = 0.1
+    /// Loss weights: video student → audio targets, audio → audio, audio → video.
+    public var weightV2A = 1.0
+    public var weightA2A = 1.0
+    public var weightA2V = 1.0
+
+    public init() {}
+
+    public static var fields: [ConfigField<Self>] {
+        [.init("targets", \.targets), .init("momentum", \.momentum), .init("audio_start_prob", \.audioStartProb),
+         .init("predictor", \.predictor), .init("video_predictor_depth", \.videoPredictorDepth),
+         .init("layer_scale", \.layerScale), .init("weight_v2a", \.weightV2A), .init("weight_a2a", \.weightA2A),
+         .init("weight_a2v", \.weightA2V)]
+    }
+
+    public func validate(at path: ConfigPath) throws(ConfigError) {
+        try path["momentum"].requireFraction(momentum, openBelow: true)
+        if let audioStartProb { try path["audio_start_prob"].requireFraction(audioStartProb) }
+        if let videoPredictorDepth { try path["video_predictor_depth"].requirePositive(videoPredictorDepth) }
+        if let layerScale { try path["layer_scale"].requirePositive(layerScale) }
+        for (key, weight) in [("weight_v2a", weightV2A), ("weight_a2a", weightA2A), ("weight_a2v", weightA2V)] {
+            try path[key].requireNonNegative(weight)
+        }
+    }
+}
+
+extension RunConfig {
+    /// Filterbank frames (10 ms) per video frame: 4 at 25 fps; nil when the rates do not divide.
+    public var filterbankFramesPerVideoFrame: Int? {
+        let exact = 100 / data.fps
+        return abs(exact - exact.rounded()) < 1e-9 && exact >= 1 ? Int(exact.rounded()) : nil
+    }
+
+    /// Video frames per time step of the video tower: 1 for the lip-reading front-end, the
+    /// tubelet's length for a ViT.
+    public var videoFramesPerStep: Int { model.video.frontEnd == .lipResNet ? 1 : model.video.tubelet }
+
+    /// The towers each objective can use: MAE's objectives read patches and tubelets; RAVEn one
+    /// audio token per video time step, so the clip's filterbank frames must match its frames.
+    func validateTowerKinds(at path: ConfigPath) throws(ConfigError) {
+        switch objective.name {
+        case "mae-audio":
+            try path["model.audio.tokens"].require(model.audio.tokens == .patches, "mae-audio reads patches, got \(model.audio.tokens.rawValue)")
+        case "mae-video":
+            try path["model.video.front_end"].require(model.video.frontEnd == .tubelets,
+                                                     "mae-video reads tubelets, got \(model.video.frontEnd.rawValue)")
+        case "raven":
+            try path["model.audio.tokens"].require(model.audio.tokens == .frames,
+                "raven aligns audio and video frame by frame: use frames (one audio token per video time step)")
+            guard let perFrame = filterbankFramesPerVideoFrame else {
+                throw path["data.fps"].invalid("raven needs a whole number of 10 ms filterbank frames per video frame, got \(data.fps) fps")
+            }
+            let clipFrames = Int((data.clipSeconds * data.fps).rounded())
+            try path["model.video.frames"].require(model.video.frames == clipFrames,
+                "must be the frames of a clip, data.clip_seconds × data.fps = \(clipFrames), got \(model.video.frames)")
+            let steps = model.video.frames / videoFramesPerStep
+            try path["model.audio.frames"].require(model.audio.frames == steps * videoFramesPerStep * perFrame,
+                "must be \(steps * videoFramesPerStep * perFrame) (model.video.frames \(model.video.frames) × \(perFrame) filterbank frames a video frame), got \(model.audio.frames)")
+            if model.video.frontEnd == .lipResNet {
+                try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
+            }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,48 @@
+// `raven` from a run's config: the filterbank-frame audio tower, the lip-reading (or tubelet ViT)
+// video tower, the three predictors and RAVEn's options, students and teachers built alike.
+import DuetModels
+import DuetNN
+import DuetObjectives
+
+extension ObjectiveFactory {
+    /// `RunConfig.validate` has checked the towers fit RAVEn (one audio token per time step).
+    static func makeRAVEn(for config: RunConfig, store: ParameterStore) -> RAVEn {
+        let raven = config.objective.raven
+        let audio = config.model.audio, video = config.model.video
+        let framesPerStep = config.videoFramesPerStep
+        let steps = video.frames / framesPerStep
+        var options = RAVEn.Options()
+        options.targets = raven.targets == .braven ? .blockAverage : .output
+        options.maskProbability = Float(config.masking.startProb)
+        options.spanLength = config.masking.spanLength
+        options.audioMaskProbability = raven.audioStartProb.map(Float.init)
+        options.momentum = raven.momentum
+        (options.videoToAudioWeight, options.audioToAudioWeight, options.audioToVideoWeight)
+            = (Float(raven.weightV2A), Float(raven.weightA2A), Float(raven.weightA2V))
+        let predictor = size(raven.predictor)
+        var videoPredictor = predictor
+        videoPredictor.depth = raven.videoPredictorDepth ?? predictor.depth
+        let layerScale = raven.layerScale.map(Float.init)
+        return RAVEn(store: store, audioInput: [1, audio.frames, audio.mels],
+                     videoInput: [video.color.channels, video.frames, video.size, video.size], videoFramesPerStep: framesPerStep,
+                     predictors: RAVEn.PredictorSizes(videoToAudio: videoPredictor, audioToAudio: predictor, audioToVideo: predictor),
+                     options: options) { root, isTeacher in
+            // Teachers run without stochastic depth, as RAVEn turns their dropout off.
+            let audioTower = FilterbankFrameTower(
+                root.scope("audio_encoder"), steps: steps, framesPerToken: audio.frames / steps, mels: audio.mels, size: size(audio.transformer),
+                blocks: BlockOptions(layerScale: layerScale, dropPath: isTeacher ? 0 : Float(audio.dropPath)))
+            let videoDropPath: Float = isTeacher ? 0 : Float(video.dropPath)
+            let videoTower: any EncoderTower
+            switch video.frontEnd {
+            case .lipResNet:
+                videoTower = LipReadingTower(root.scope("video_encoder"), frames: video.frames, size: size(video.transformer),
+                                             resnet: ResNetOptions.autoAVSR.width(video.resnetWidth),
+                                             blocks: BlockOptions(layerScale: layerScale, dropPath: videoDropPath))
+            case .tubelets:
+                videoTower = MAEEncoder(root.scope("video_encoder"), grid: tokenGrid(for: config, modality: .video),
+                                        size: size(video.transformer), classToken: false, dropPath: videoDropPath)
+            }
+            return (audioTower, videoTower)
+        }
+    }
+}
