@@ -23,7 +23,9 @@ extension RAVEn {
     }
 
     /// Checks the batch, draws the masks, runs teachers, students and predictors.
-    public func forward(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> Parts {
+    /// `detachingStudents` cuts the graph between students and predictors (a profile times the
+    /// predictors' backward alone that way).
+    public func forward(_ batch: ObjectiveBatch, context: StepContext, detachingStudents: Bool = false) throws(ObjectiveError) -> Parts {
         guard let a = batch.audio else { throw .missingModality(objective: name, modality: "audio") }
         guard let v = batch.video else { throw .missingModality(objective: name, modality: "video") }
         let b = v.shape[0]
@@ -44,10 +46,11 @@ extension RAVEn {
             noGrad { (targets(audioTeacher, a, padding, forwardContext), targets(videoTeacher, v, padding, forwardContext)) }
         }
         // Students: the masked frames' inputs zeroed.
-        let (audioStudent, videoStudent) = clock.time(\.students) {
+        var (audioStudent, videoStudent) = clock.time(\.students) {
             (studentTokens(audio, audioMask.zeroing(a, timeAxis: 2), padding, forwardContext),
              studentTokens(video, videoMask.zeroing(v, timeAxis: 2), padding, forwardContext))
         }
+        if detachingStudents { (audioStudent, videoStudent) = (audioStudent.detached(), videoStudent.detached()) }
         let predictorPadding = padding.map { KeyPaddingMask(lengths: $0, keys: steps) }
         let audioFlags = audioMask.maskedTensor(), videoFlags = videoMask.maskedTensor()
         let (pV2A, pA2A, pA2V) = clock.time(\.predictors) {

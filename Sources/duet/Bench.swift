@@ -24,6 +24,9 @@ struct Bench: ParsableCommand {
     @Option(help: "W6 reads this manifest instead of a generated stand-in corpus.")
     var w6Manifest: String?
 
+    @Option(help: "Time one raven step of this config by part (teachers, students, predictors, optimizer, EMA).")
+    var ravenProfile: String?
+
     @Option(help: "Timed runs per kernel (after 3 warm-up runs); at least 10.")
     var repeats = 10
 
@@ -43,6 +46,10 @@ struct Bench: ParsableCommand {
     func run() throws {
         // Each flag adds its part; with none, the kernel benchmark runs.
         var ran = false
+        if let ravenProfile {
+            try RAVEnBench.run(configFile: ravenProfile, steps: repeats)
+            ran = true
+        }
         if optimizer {
             printOptimizerTimings()
             ran = true

@@ -163,6 +163,11 @@ public struct AudioTowerConfig: TowerConfig, Equatable, Sendable {
 
     public func validateFrontEnd(at path: ConfigPath) throws(ConfigError) {
         try path["patch"].requirePositive(patch)
+        guard tokens == .patches else {
+            try path["mels"].requirePositive(mels)
+            try path["frames"].requirePositive(frames)
+            return
+        }
         try path["mels"].requireMultiple(mels, of: patch, at: path["patch"])
         try path["frames"].requireMultiple(frames, of: patch, at: path["patch"])
     }
@@ -213,6 +218,11 @@ public struct VideoTowerConfig: TowerConfig, Equatable, Sendable {
         try path["resnet_width"].requirePositive(resnetWidth)
         try path["tubelet"].requirePositive(tubelet)
         try path["patch"].requirePositive(patch)
+        guard frontEnd == .tubelets else {
+            try path["frames"].requirePositive(frames)
+            try path["size"].requirePositive(size)
+            return
+        }
         try path["frames"].requireMultiple(frames, of: tubelet, at: path["tubelet"])
         try path["size"].requireMultiple(size, of: patch, at: path["patch"])
     }
