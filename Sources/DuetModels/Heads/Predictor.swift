@@ -19,11 +19,8 @@ public struct Predictor: Sendable {
                 blocks options: BlockOptions = BlockOptions()) {
         embed = Linear(b.scope("embed"), inFeatures: inFeatures, outFeatures: size.dim)
         maskToken = LearnedToken(b, name: "mask_token", dim: size.dim)
-        positions = FixedPositionEmbedding(b, tokens: steps, dim: size.dim,
-                                           values: SinCosPositionEmbedding.oneD(dim: size.dim, positions: (0..<steps).map(Float.init)))
-        var o = options
-        o.mlpRatio = size.mlpRatio
-        blocks = TransformerEncoder(b, dim: size.dim, depth: size.depth, heads: size.heads, options: o)
+        positions = .timeSteps(b, steps: steps, dim: size.dim)
+        blocks = TransformerEncoder(b, size: size, options: options)
         head = Linear(b.scope("head"), inFeatures: size.dim, outFeatures: outFeatures)
     }
 

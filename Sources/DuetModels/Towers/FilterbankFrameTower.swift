@@ -18,11 +18,8 @@ public struct FilterbankFrameTower: EncoderTower {
     public init(_ b: ParameterBuilder, steps: Int, framesPerToken: Int, mels: Int, size: TransformerSize,
                 blocks: BlockOptions = BlockOptions()) {
         patchEmbed = PatchEmbedding(b.scope("patch_embed"), inChannels: 1, dim: size.dim, patch: (framesPerToken, mels))
-        positions = FixedPositionEmbedding(b, tokens: steps, dim: size.dim,
-                                           values: SinCosPositionEmbedding.oneD(dim: size.dim, positions: (0..<steps).map(Float.init)))
-        var options = blocks
-        options.mlpRatio = size.mlpRatio
-        encoder = TransformerEncoder(b, dim: size.dim, depth: size.depth, heads: size.heads, options: options)
+        positions = .timeSteps(b, steps: steps, dim: size.dim)
+        encoder = TransformerEncoder(b, size: size, options: blocks)
         self.framesPerToken = framesPerToken
         self.steps = steps
     }

@@ -19,11 +19,8 @@ public struct LipReadingTower: EncoderTower {
                 blocks: BlockOptions = BlockOptions()) {
         frontend = LipReadingFrontend(b.scope("frontend"), options: resnet)
         proj = Linear(b.scope("proj"), inFeatures: frontend.outFeatures, outFeatures: size.dim)
-        positions = FixedPositionEmbedding(b, tokens: frames, dim: size.dim,
-                                           values: SinCosPositionEmbedding.oneD(dim: size.dim, positions: (0..<frames).map(Float.init)))
-        var options = blocks
-        options.mlpRatio = size.mlpRatio
-        encoder = TransformerEncoder(b, dim: size.dim, depth: size.depth, heads: size.heads, options: options)
+        positions = .timeSteps(b, steps: frames, dim: size.dim)
+        encoder = TransformerEncoder(b, size: size, options: blocks)
         self.frames = frames
     }
 
