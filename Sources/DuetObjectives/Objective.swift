@@ -72,6 +72,9 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
     case missingModality(objective: String, modality: String)
     /// The batch's shape does not fit the model the config built.
     case shapeMismatch(objective: String, what: String, expected: [Int], got: [Int])
+    /// A collapse monitor fell below its abort threshold (data2vec 2.0's min_target_var,
+    /// min_pred_var): the representation has collapsed and training further is wasted.
+    case collapsed(objective: String, monitor: String, value: Double, threshold: Double, step: Int)
 
     public var description: String {
         switch self {
@@ -79,6 +82,9 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
             return "\(objective) needs \(modality) in every batch, but the batch has none (check data.modalities)"
         case let .shapeMismatch(objective, what, expected, got):
             return "\(objective): \(what) has shape \(got), the model expects \(expected) (check the model and data sizes in the config)"
+        case let .collapsed(objective, monitor, value, threshold, step):
+            return "\(objective): \(monitor) is \(value) < \(threshold) at step \(step): the representation collapsed; "
+                + "stopping (lower the learning rate, raise the EMA start, or check the data)"
         }
     }
 }
