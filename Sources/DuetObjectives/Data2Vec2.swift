@@ -10,7 +10,6 @@ import DuetNN
 import DuetTensor
 
 public struct Data2Vec2: PretrainingObjective {
-    public typealias Modality = MaskedAutoencoder.Modality
 
     /// One modality's student encoder and decoder, its teacher encoder and its masking.
     public struct Branch: Sendable {

@@ -8,7 +8,6 @@ import DuetNN
 import DuetTensor
 
 public struct MAViL: PretrainingObjective {
-    public typealias Modality = MaskedAutoencoder.Modality
 
     /// The loss's temperatures and weights: L = L_rec + λ_inter·L_inter + λ_intra·L_intra.
     public struct Weights: Sendable, Equatable {
@@ -114,4 +113,9 @@ public struct MAViL: PretrainingObjective {
     }
 
     public var encodedModalities: [Modality] { [.audio, .video] }
+
+    /// Retrieval compares clips where the inter-modal InfoNCE aligned them: through the heads.
+    public func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor {
+        noGrad { (modality == .audio ? audioHead : videoHead).proj(pooled) }
+    }
 }

@@ -7,7 +7,6 @@ import DuetNN
 import DuetTensor
 
 public struct MAViLStage2: PretrainingObjective {
-    public typealias Modality = MaskedAutoencoder.Modality
 
     public let store: ParameterStore
     public let towers: MAViLTowers

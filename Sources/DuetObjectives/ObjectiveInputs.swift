@@ -16,7 +16,7 @@ extension TokenGrid {
 
 extension ObjectiveBatch {
     /// The batch's `modality`, checked against `grid`; a typed error names what is wrong.
-    func input(_ modality: MaskedAutoencoder.Modality, grid: TokenGrid, objective: String) throws(ObjectiveError) -> Tensor {
+    func input(_ modality: Modality, grid: TokenGrid, objective: String) throws(ObjectiveError) -> Tensor {
         guard let x = modality == .audio ? audio : video else {
             throw .missingModality(objective: objective, modality: modality.rawValue)
         }

@@ -9,8 +9,8 @@ extension ObjectiveFactory {
     static func makeData2Vec2(for config: RunConfig, store: ParameterStore) throws(ConfigError) -> any PretrainingObjective {
         let d2v = config.objective.data2vec2
         let teacherStore = ParameterStore(seed: UInt64(config.seed))
-        var parts: [(MaskedAutoencoder.Modality, MAEEncoder, ConvolutionalDecoder, MAEEncoder, any MaskingStrategy)] = []
-        for modality in [MaskedAutoencoder.Modality.audio, .video] where d2v.modalities.contains(modality.rawValue) {
+        var parts: [(Modality, MAEEncoder, ConvolutionalDecoder, MAEEncoder, any MaskingStrategy)] = []
+        for modality in [Modality.audio, .video] where d2v.modalities.contains(modality.rawValue) {
             let grid = tokenGrid(for: config, modality: modality)
             let tower = modality == .audio ? config.model.audio.transformer : config.model.video.transformer
             let dropPath = Float(modality == .audio ? config.model.audio.dropPath : config.model.video.dropPath)
