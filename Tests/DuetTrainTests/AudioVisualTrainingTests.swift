@@ -126,6 +126,13 @@ private let configsFolder = URL(fileURLWithPath: #filePath)
                                         overrides: ["objective.teacher=runs/x/checkpoints/latest"])
         #expect(stage2.objective.mavil.stage == 2)
         stage2.objective.teacher = nil
-        #expect(throws: ConfigError.self) { try stage2.validate() }
+        // A recipe may leave the teacher to --set; a run may not.
+        try stage2.validate()
+        #expect { _ = try RunConfig(yaml: stage2.yaml, checkingFiles: true) } throws: { error in
+            (error as? ConfigError)?.keyPath == "objective.teacher"
+        }
+        #expect { try ObjectiveFactory.makeObjective(for: stage2) } throws: { error in
+            (error as? ConfigError)?.keyPath == "objective.teacher"
+        }
     }
 }

@@ -57,6 +57,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             try path["data.manifest"].require(FileManager.default.fileExists(atPath: manifest), "no such file \(manifest)")
         }
         try probe.checkFiles(at: path["probe"])
+        try objective.checkFiles(at: path["objective"])
     }
 }
 
@@ -263,6 +264,11 @@ public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["name"].require(Self.names.contains(name), choiceReason(names: Self.names, got: name))
         try path["teacher"].require(teacher?.isEmpty != true, "must be a checkpoint path, or null")
+    }
+
+    /// The teacher a recipe needs must be named before a run starts; a recipe file may leave it
+    /// out (it is given with --set), so this is not part of `validate`.
+    public func checkFiles(at path: ConfigPath) throws(ConfigError) {
         if name == "mavil" && mavil.stage == 2 {
             try path["teacher"].require(teacher != nil,
                 "MAViL stage 2 needs a stage-1 checkpoint: --set objective.teacher=RUN/checkpoints/latest")

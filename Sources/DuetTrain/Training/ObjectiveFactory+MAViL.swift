@@ -20,8 +20,11 @@ extension ObjectiveFactory {
                          audioMasking: audioMasking, videoMasking: videoMasking, weights: weights,
                          normalizeTargets: config.objective.normPixLoss, dropPath: dropPath)
         }
-        // `ObjectiveConfig.validate` requires a teacher for stage 2.
-        let teacher = try TeacherCheckpoint.loadMAViL(config.objective.teacher ?? "", audioGrid: audioGrid, videoGrid: videoGrid)
+        guard let spec = config.objective.teacher else {
+            throw .invalidValue(file: "<config>", line: nil, keyPath: "objective.teacher",
+                                reason: "MAViL stage 2 needs a stage-1 checkpoint: --set objective.teacher=RUN/checkpoints/latest")
+        }
+        let teacher = try TeacherCheckpoint.loadMAViL(spec, audioGrid: audioGrid, videoGrid: videoGrid)
         return MAViLStage2(store: store, audioGrid: audioGrid, videoGrid: videoGrid, audioSize: audioSize, videoSize: videoSize,
                            fusionDepth: options.fusionDepth, decoderSize: size(config.model.decoder), teacher: teacher.towers,
                            teacherStore: teacher.store, audioMasking: audioMasking, videoMasking: videoMasking, dropPath: dropPath)
