@@ -107,9 +107,7 @@ public struct MAViL: PretrainingObjective {
 
     /// The unimodal encoder's patch tokens of the whole clip, [B, N, D], without a graph.
     public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
-        let encoder = modality == .audio ? towers.audio : towers.video
-        let x = try batch.input(modality, grid: encoder.grid, objective: name)
-        return noGrad { dropClassToken(encoder(x, mask: nil, context: context)) }
+        try towers.patchTokens(batch, modality: modality, objective: name, context: context)
     }
 
     public var encodedModalities: [Modality] { [.audio, .video] }

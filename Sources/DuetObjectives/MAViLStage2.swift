@@ -70,9 +70,7 @@ public struct MAViLStage2: PretrainingObjective {
     }
 
     public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
-        let encoder = modality == .audio ? towers.audio : towers.video
-        let x = try batch.input(modality, grid: encoder.grid, objective: name)
-        return noGrad { dropClassToken(encoder(x, mask: nil, context: context)) }
+        try towers.patchTokens(batch, modality: modality, objective: name, context: context)
     }
 
     public var encodedModalities: [Modality] { [.audio, .video] }

@@ -39,6 +39,17 @@ public struct MAViLTowers: Sendable {
     }
 }
 
+extension MAViLTowers {
+    /// One modality's patch tokens of the whole clip through its unimodal encoder, [B, N, D],
+    /// without a graph: what probes read (`encode`).
+    func patchTokens(_ batch: ObjectiveBatch, modality: Modality, objective: String,
+                     context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        let encoder = modality == .audio ? audio : video
+        let x = try batch.input(modality, grid: encoder.grid, objective: objective)
+        return noGrad { dropClassToken(encoder(x, mask: nil, context: context)) }
+    }
+}
+
 /// [B, 1 + N, D] → [B, N, D].
 func dropClassToken(_ tokens: Tensor) -> Tensor {
     tokens.narrowed(axis: 1, start: 1, length: tokens.shape[1] - 1)
