@@ -13,13 +13,17 @@ public struct ObjectiveBatch: Sendable {
     public var audioLengths: [Int]?
     public var videoLengths: [Int]?
     public var ids: [String]
+    /// Label indices per sample (a word class, or a transcript's units), for fine-tuning.
+    public var labels: [[Int32]]?
 
-    public init(audio: Tensor? = nil, video: Tensor? = nil, audioLengths: [Int]? = nil, videoLengths: [Int]? = nil, ids: [String] = []) {
+    public init(audio: Tensor? = nil, video: Tensor? = nil, audioLengths: [Int]? = nil, videoLengths: [Int]? = nil, ids: [String] = [],
+                labels: [[Int32]]? = nil) {
         self.audio = audio
         self.video = video
         self.audioLengths = audioLengths
         self.videoLengths = videoLengths
         self.ids = ids
+        self.labels = labels
     }
 
     public var batchSize: Int { audio?.shape[0] ?? video?.shape[0] ?? 0 }
