@@ -5,7 +5,7 @@ import DuetNN
 import DuetTensor
 
 public struct MaskedAutoencoder: PretrainingObjective {
-    public enum Modality: String, Sendable { case audio, video }
+    public typealias Modality = DuetObjectives.Modality
 
     public let modality: Modality
     public let store: ParameterStore
@@ -30,9 +30,7 @@ public struct MaskedAutoencoder: PretrainingObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        guard let x = modality == .audio ? batch.audio : batch.video else {
-            throw .missingModality(objective: name, modality: modality.rawValue)
-        }
+        let x = try require(modality, in: batch)
         let expected = expectedInputShape(batch: x.shape[0])
         guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
         let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
@@ -40,6 +38,21 @@ public struct MaskedAutoencoder: PretrainingObjective {
         let prediction = decoder(latent, mask: mask, context: context.forward)
         let loss = mseLoss(prediction, targets(x), mask: mask.maskedFlags())
         return ObjectiveOutput(loss: loss, metrics: ["loss": Double(loss.item)])
+    }
+
+    public var encodedModalities: [Modality] { [modality] }
+
+    /// The patch tokens after the encoder's final norm (the class token left out), as MAE's
+    /// linear probes read them.
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
+        let x = try require(modality, in: batch)
+        let expected = expectedInputShape(batch: x.shape[0])
+        guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
+        return noGrad {
+            let tokens = encoder(x, mask: nil, context: context)
+            return encoder.hasClassToken ? tokens.narrowed(axis: 1, start: 1, length: encoder.grid.tokens) : tokens
+        }
     }
 
     /// The reconstruction targets: AudioMAE normalises each patch over its values; VideoMAE

@@ -26,7 +26,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         do {
-            guard let which = MaskedAutoencoder.Modality(rawValue: modality) else {
+            guard let which = Modality(rawValue: modality) else {
                 throw ExportError.usage("--modality must be audio or video, got '\(modality)'")
             }
             let summary = try EncoderExport.run(checkpoint: checkpoint, modality: which, out: out)

@@ -16,6 +16,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
     public var optim = OptimConfig()
     public var schedule = ScheduleConfig()
     public var train = TrainConfig()
+    public var probe = ProbeConfig()
     /// The fine-tuning task; null pretrains.
     public var task: TaskConfig? = nil
 
@@ -24,7 +25,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
     public static var fields: [ConfigField<Self>] {
         [.init("name", \.name), .init("seed", \.seed), .init("model", \.model), .init("masking", \.masking),
          .init("objective", \.objective), .init("data", \.data), .init("optim", \.optim),
-         .init("schedule", \.schedule), .init("train", \.train), .init("task", \.task)]
+         .init("schedule", \.schedule), .init("train", \.train), .init("probe", \.probe), .init("task", \.task)]
     }
 
     /// Rules across sections, run after every section has passed its own.
@@ -66,6 +67,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
         if let vocabulary = task?.vocabulary {
             try path["task.vocabulary"].require(FileManager.default.fileExists(atPath: vocabulary), "no such file \(vocabulary)")
         }
+        try probe.checkFiles(at: path["probe"])
     }
 }
 
@@ -412,6 +414,8 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
     public var logEvery = 10
     /// The run stops when more steps than this in a row have a non-finite loss or gradient.
     public var maxNonfiniteInARow = 5
+    /// Steps between linear probes and retrieval (see `probe:`), which also run at the end; 0: never.
+    public var probeEvery = 0
 
     public init() {}
 
@@ -419,7 +423,7 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
         [.init("steps", \.steps), .init("batch_size", \.batchSize), .init("grad_accumulation", \.gradAccumulation),
          .init("clip_grad", \.clipGrad), .init("eval_every", \.evalEvery), .init("checkpoint_every", \.checkpointEvery),
          .init("keep_checkpoints", \.keepCheckpoints), .init("log_every", \.logEvery),
-         .init("max_nonfinite_in_a_row", \.maxNonfiniteInARow)]
+         .init("max_nonfinite_in_a_row", \.maxNonfiniteInARow), .init("probe_every", \.probeEvery)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -432,5 +436,6 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
         try path["keep_checkpoints"].requirePositive(keepCheckpoints)
         try path["log_every"].requirePositive(logEvery)
         try path["max_nonfinite_in_a_row"].requirePositive(maxNonfiniteInARow)
+        try path["probe_every"].requireNonNegative(probeEvery)
     }
 }

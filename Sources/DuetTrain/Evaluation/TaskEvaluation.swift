@@ -90,7 +90,7 @@ public enum TaskEvaluation {
         do { try checkpoint.loadModel(into: model.store) } catch { throw .checkpoint(error) }
         guard let manifest = data.manifests[split] else { throw .usage("no \(split.rawValue) manifest (data.\(FineTuningData.key(split)))") }
         let labels = try data.labels(split)
-        let source = try LoaderBatchSource(manifest: manifest, config: config, training: false, labels: labels, keepLast: true, log: note)
+        let source = try LoaderBatchSource(manifest: manifest, config: config, training: false, labels: labels, wholeEpoch: true, log: note)
         var report = TaskReport(split: split, kind: task.kind, units: data.units.symbols)
         let beam = beamSize ?? task.beamSize
         var right = 0

@@ -14,7 +14,7 @@ import Glibc
 /// What an export wrote.
 public struct ExportSummary: Sendable {
     public var folder: URL
-    public var modality: MaskedAutoencoder.Modality
+    public var modality: Modality
     public var parameters: Int
     public var inputShape: [Int]
     public var outputShape: [Int]
@@ -27,7 +27,7 @@ public enum EncoderExport {
     /// Exports `modality`'s tower of the checkpoint `spec` (a checkpoint folder, a run folder or
     /// RUN/checkpoints/latest) into the new folder `out`.
     @discardableResult
-    public static func run(checkpoint spec: String, modality: MaskedAutoencoder.Modality, out: String) throws(ExportError) -> ExportSummary {
+    public static func run(checkpoint spec: String, modality: Modality, out: String) throws(ExportError) -> ExportSummary {
         let fm = FileManager.default
         let destination = URL(fileURLWithPath: out).standardizedFileURL
         if fm.fileExists(atPath: destination.path) { throw .outputExists(path: destination.path) }

@@ -9,7 +9,7 @@ import Foundation
 
 struct ExportDescription {
     let config: RunConfig
-    let modality: MaskedAutoencoder.Modality
+    let modality: Modality
     let grid: TokenGrid
     let size: TransformerSize
     let checkpoint: Checkpoint

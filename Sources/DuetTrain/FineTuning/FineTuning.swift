@@ -15,7 +15,7 @@ public enum FineTuning {
                                 log: (String) -> Void = { _ in }) throws(TrainError) -> FineTuningTask {
         do { try config.validate() } catch { throw .config(error) }
         guard let task = config.task else { throw .usage("the config has no task section") }
-        var grids: [(MaskedAutoencoder.Modality, TokenGrid, TransformerSize, Float)] = []
+        var grids: [(Modality, TokenGrid, TransformerSize, Float)] = []
         for modality in modalities(task.modality) {
             let tower = modality == .video ? config.model.video.transformer : config.model.audio.transformer
             let dropPath = modality == .video ? config.model.video.dropPath : config.model.audio.dropPath
@@ -48,7 +48,7 @@ public enum FineTuning {
         return fineTuning
     }
 
-    static func modalities(_ modality: TaskModality) -> [MaskedAutoencoder.Modality] {
+    static func modalities(_ modality: TaskModality) -> [Modality] {
         switch modality {
         case .video: return [.video]
         case .audio: return [.audio]

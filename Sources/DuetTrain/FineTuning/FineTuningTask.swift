@@ -9,7 +9,7 @@ import Foundation
 
 /// One modality's encoder with the grid its input is cut into.
 public struct TaskTower: Sendable {
-    public let modality: MaskedAutoencoder.Modality
+    public let modality: Modality
     public let encoder: MAEEncoder
 
     public var grid: TokenGrid { encoder.grid }
@@ -51,7 +51,7 @@ public struct FineTuningTask: PretrainingObjective {
 
     /// Builds the towers and the head in `store` (not finalised here). `classes` is the number
     /// of words, or of letters with the blank.
-    public init(kind: TaskKind, store: ParameterStore, grids: [(MaskedAutoencoder.Modality, TokenGrid, TransformerSize, Float)],
+    public init(kind: TaskKind, store: ParameterStore, grids: [(Modality, TokenGrid, TransformerSize, Float)],
                 classes: Int, labelSmoothing: Float = 0, freezeSteps: Int = 0) {
         self.kind = kind
         self.store = store

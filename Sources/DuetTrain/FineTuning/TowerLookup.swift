@@ -8,13 +8,13 @@ import Foundation
 
 public enum TowerLookup {
     /// The prefix of `modality`'s tower in stores that name towers by modality.
-    public static func prefix(_ modality: MaskedAutoencoder.Modality) -> String { "\(modality.rawValue)_encoder." }
+    public static func prefix(_ modality: Modality) -> String { "\(modality.rawValue)_encoder." }
 
     /// Where `modality`'s tower sits among `names`: its `<modality>_encoder.` prefix when the
     /// store has one, "" when the store is a root-level MAE of that modality (its config's
     /// objective, or else the rank of `patch_embed.proj.weight`: 5 for tubelets, 4 for patches),
     /// nil when the checkpoint holds no such tower.
-    public static func sourcePrefix(of modality: MaskedAutoencoder.Modality, in file: SafeTensorsFile,
+    public static func sourcePrefix(of modality: Modality, in file: SafeTensorsFile,
                                     config: RunConfig?) -> String? {
         let named = prefix(modality)
         if file.names.contains(where: { $0.hasPrefix(named) }) { return named }

@@ -13,13 +13,13 @@ public final class LoaderBatchSource: BatchSource {
     /// A source over `manifest` shaped as `config` asks: the objective's modalities, the window,
     /// the filterbank padded or cut to the audio tower's frames, frames at the video tower's size.
     /// `training` draws random windows, crops and flips; evaluation takes centres, in order.
-    /// `labels` (line i labels entry i of the manifest) fill `ObjectiveBatch.labels`; `entries`
-    /// keeps only those manifest lines (a fine-tuning run's label fraction); `keepLast` hands out
-    /// the last partial batch too (evaluation of every clip).
-    public init(manifest: String, config: RunConfig, training: Bool, rank: Int = 0, worldSize: Int = 1,
-                labels: LabelSet? = nil, entries: [Int]? = nil, keepLast: Bool = false,
-                log: ((String) -> Void)? = nil) throws(TrainError) {
-        let dataset = Self.datasetOptions(for: config, training: training)
+    /// `labels` (one line per manifest entry) fill each batch's `labels`; `modalities` overrides
+    /// the objective's; `wholeEpoch` keeps the last, smaller batch (evaluation over every sample);
+    /// `entries` keeps only those manifest lines (a fine-tuning run's label fraction).
+    public init(manifest: String, config: RunConfig, training: Bool, labels: LabelSet? = nil,
+                modalities: (audio: Bool, video: Bool)? = nil, wholeEpoch: Bool = false, entries: [Int]? = nil,
+                rank: Int = 0, worldSize: Int = 1, log: ((String) -> Void)? = nil) throws(TrainError) {
+        let dataset = Self.datasetOptions(for: config, training: training, modalities: modalities)
         var options = LoaderOptions()
         options.batchSize = config.train.batchSize
         options.seed = UInt64(config.seed)
@@ -27,8 +27,8 @@ public final class LoaderBatchSource: BatchSource {
         options.rank = rank
         options.worldSize = worldSize
         options.workers = config.data.numWorkers
-        // Whole batches only: the trainer's step shapes and the resume position stay fixed.
-        options.dropLast = !keepLast
+        // Whole batches only in training: the trainer's step shapes and the resume position stay fixed.
+        options.dropLast = !wholeEpoch
         options.onBadFile = config.data.onBadFile == .fail ? .fail : .skip
         options.maxBadFraction = config.data.maxBadFraction
         do {
@@ -68,8 +68,9 @@ public final class LoaderBatchSource: BatchSource {
 
     /// The samples `config` asks for: its modalities, window, filterbank and frame format, and
     /// in training its augmentations (export writes these constants into config.json).
-    public static func datasetOptions(for config: RunConfig, training: Bool) -> DatasetOptions {
-        let modalities = ObjectiveFactory.modalities(of: config)
+    public static func datasetOptions(for config: RunConfig, training: Bool,
+                                      modalities: (audio: Bool, video: Bool)? = nil) -> DatasetOptions {
+        let modalities = modalities ?? ObjectiveFactory.modalities(of: config)
         var dataset = DatasetOptions()
         dataset.modalities = modalities.audio && modalities.video ? .audioVisual : (modalities.audio ? .audio : .video)
         dataset.mode = training ? .training : .evaluation
