@@ -42,6 +42,10 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             try path["data.decode_size"].require(size >= model.video.size,
                 "must be at least model.video.size (\(model.video.size)), the crop cut from it, got \(size)")
         }
+        if task != nil {
+            try path["train.probe_every"].require(train.probeEvery == 0,
+                "must be 0 in a fine-tuning run (task): probes score pretraining encoders; the run evaluates its task itself")
+        }
         if let kinds = ObjectiveConfig.maskingKinds[objective.name], task == nil {
             try path["masking.kind"].require(kinds.contains(masking.kind),
                 "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "

@@ -106,7 +106,7 @@ public enum TaskEvaluation {
             let references = batch.labels ?? []
             switch task.kind {
             case .word:
-                for (b, predicted) in argmaxRows(logits).enumerated() {
+                for (b, predicted) in LinearProbe.argmaxRows(logits).enumerated() {
                     let reference = references[b].first ?? -1
                     if predicted == reference { right += 1 }
                     if reference >= 0 { confusion[Int(reference)][Int(predicted)] += 1 }

@@ -117,7 +117,7 @@ public struct FineTuningTask: PretrainingObjective {
         if kind == .word {
             let targets = labels.map { $0.first ?? -100 }
             let loss = crossEntropyLoss(logits, labels: targets, labelSmoothing: context.forward.isTraining ? labelSmoothing : 0)
-            let predicted = noGrad { argmaxRows(logits) }
+            let predicted = noGrad { LinearProbe.argmaxRows(logits) }
             let right = zip(predicted, targets).filter { $0 == $1 }.count
             return ObjectiveOutput(loss: loss, metrics: ["loss": Double(loss.item), "accuracy": Double(right) / Double(max(targets.count, 1))])
         }
@@ -142,16 +142,5 @@ public struct FineTuningTask: PretrainingObjective {
         case let .image(c, h, w, _): return [batch, c, h, w]
         case let .video(c, t, h, w, _, _): return [batch, c, t, h, w]
         }
-    }
-}
-
-/// The index of the largest value of each row of `x` [B, C].
-func argmaxRows(_ x: Tensor) -> [Int32] {
-    let (rows, classes) = (x.shape[0], x.shape[1])
-    let p = x.pointer
-    return (0..<rows).map { r in
-        var best = 0
-        for c in 1..<classes where p[r * classes + c] > p[r * classes + best] { best = c }
-        return Int32(best)
     }
 }
