@@ -79,6 +79,10 @@ public enum FineTuning {
     /// the last checkpoint on the valid and test splits; returns the test (or valid) report.
     @discardableResult
     public static func run(_ options: PretrainOptions, console: ConsoleProgress.Style? = nil) throws(TrainError) -> [TaskSplit: TaskReport] {
+        if options.configFile != nil, try Pretraining.resolveConfig(options, checkpoint: nil).task == nil {
+            throw .usage("\(options.configFile!) has no task section: it is a pretraining recipe (duet pretrain); "
+                + "fine-tune with configs/lipread-word-tiny.yaml or another recipe with a task")
+        }
         let summary = try Pretraining.run(options, console: console)
         guard let checkpoint = summary.lastCheckpoint else { return [:] }
         var reports: [TaskSplit: TaskReport] = [:]
