@@ -131,7 +131,7 @@ struct ConfigTests {
         #expect(configError("schedule:\n  kind: cosin\n")?.description
                 == "test.yaml:2: schedule.kind: must be one of cosine, constant, linear, got 'cosin' (did you mean cosine?)")
         #expect(configError("objective:\n  name: mae-audo\n")?.description
-                == "test.yaml:2: objective.name: must be one of mae-audio, mae-video, got 'mae-audo' (did you mean mae-audio?)")
+                == "test.yaml:2: objective.name: must be one of \(ObjectiveConfig.names.joined(separator: ", ")), got 'mae-audo' (did you mean mae-audio?)")
     }
 
     @Test func aKeyGivenTwiceIsAnError() {
@@ -269,7 +269,8 @@ struct ConfigTests {
         let sections = [ModelConfig.fields.count, AudioTowerConfig.fields.count, VideoTowerConfig.fields.count,
                         TransformerConfig.fields.count, MaskingConfig.fields.count, ObjectiveConfig.fields.count,
                         DataConfig.fields.count, OptimConfig.fields.count, ScheduleConfig.fields.count,
-                        TrainConfig.fields.count, ProbeConfig.fields.count, AugmentConfig.fields.count]
+                        TrainConfig.fields.count, ProbeConfig.fields.count, MAViLConfig.fields.count,
+                        Data2Vec2Config.fields.count, AugmentConfig.fields.count]
         #expect(keyLines == RunConfig.fields.count + sections.reduce(0, +))
     }
 

@@ -38,6 +38,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             "must not exceed train.steps (\(train.steps)), got \(schedule.warmupSteps)")
         try path["schedule.min_lr"].require(schedule.minLR <= optim.lr,
             "must not exceed optim.lr (\(optim.lr)), got \(schedule.minLR)")
+        try validateAudioVisual(at: path)
         if let size = data.decodeSize {
             try path["data.decode_size"].require(size >= model.video.size,
                 "must be at least model.video.size (\(model.video.size)), the crop cut from it, got \(size)")
@@ -72,6 +73,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             try path["task.vocabulary"].require(FileManager.default.fileExists(atPath: vocabulary), "no such file \(vocabulary)")
         }
         try probe.checkFiles(at: path["probe"])
+        try objective.checkFiles(at: path["objective"])
     }
 }
 
@@ -248,26 +250,45 @@ public struct MaskingConfig: ConfigSection, Equatable, Sendable {
 
 public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     /// The objectives Duet has; each new objective adds its name here.
-    public static let names = ["mae-audio", "mae-video"]
+    public static let names = ["mae-audio", "mae-video", "mavil", "data2vec2"]
     /// The masking kinds that fit each objective's token layout: tubes need time, blocks a 2-D
     /// patch grid, and time spans a sequence of frames (the audio-visual objectives).
     public static let maskingKinds: [String: [MaskingKind]] = [
         "mae-audio": [.random, .inverseBlock], "mae-video": [.random, .tube],
+        // MAViL masks both modalities at random; data2vec2 uses time spans for audio and inverse
+        // blocks for video whatever `kind` says (its ratios live in objective.data2vec2).
+        "mavil": [.random], "data2vec2": [.random, .timeSpan, .inverseBlock],
     ]
 
     /// One of `names`.
     public var name = "mae-audio"
     /// Regress per-patch normalised targets (MAE's norm_pix_loss).
     public var normPixLoss = true
+    /// A frozen teacher's checkpoint (MAViL stage 2): a checkpoint folder, a run folder, or
+    /// `RUN/checkpoints/latest`.
+    public var teacher: String? = nil
+    public var mavil = MAViLConfig()
+    public var data2vec2 = Data2Vec2Config()
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
-        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss)]
+        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss), .init("teacher", \.teacher),
+         .init("mavil", \.mavil), .init("data2vec2", \.data2vec2)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["name"].require(Self.names.contains(name), choiceReason(names: Self.names, got: name))
+        try path["teacher"].require(teacher?.isEmpty != true, "must be a checkpoint path, or null")
+    }
+
+    /// The teacher a recipe needs must be named before a run starts; a recipe file may leave it
+    /// out (it is given with --set), so this is not part of `validate`.
+    public func checkFiles(at path: ConfigPath) throws(ConfigError) {
+        if name == "mavil" && mavil.stage == 2 {
+            try path["teacher"].require(teacher != nil,
+                "MAViL stage 2 needs a stage-1 checkpoint: --set objective.teacher=RUN/checkpoints/latest")
+        }
     }
 }
 

@@ -20,11 +20,16 @@ public enum ObjectiveFactory {
             objective = MaskedAutoencoder(
                 modality: modality, store: store, grid: grid, encoderSize: size(tower), decoderSize: size(config.model.decoder),
                 masking: masking(for: config, grid: grid), normalizeTargets: config.objective.normPixLoss, dropPath: Float(dropPath))
+        case "mavil":
+            objective = try makeMAViL(for: config, store: store)
+        case "data2vec2":
+            objective = try makeData2Vec2(for: config, store: store)
         default:
             // `ObjectiveConfig.validate` admits only the names above.
             preconditionFailure("objective \(config.objective.name) has no factory")
         }
-        store.finalize()
+        // Objectives with a teacher finalise the student before building it.
+        if !store.isFinalized { store.finalize() }
         return objective
     }
 
@@ -33,6 +38,8 @@ public enum ObjectiveFactory {
         if let task = config.task { return (task.modality.hasAudio, task.modality.hasVideo) }
         switch config.objective.name {
         case "mae-video": return (false, true)
+        case "mavil": return (true, true)
+        case "data2vec2": return (config.objective.data2vec2.usesAudio, config.objective.data2vec2.usesVideo)
         default: return (true, false)
         }
     }
@@ -68,7 +75,7 @@ public enum ObjectiveFactory {
         }
     }
 
-    private static func size(_ transformer: TransformerConfig) -> TransformerSize {
+    static func size(_ transformer: TransformerConfig) -> TransformerSize {
         TransformerSize(dim: transformer.dim, depth: transformer.depth, heads: transformer.heads,
                         mlpRatio: Float(transformer.mlpRatio))
     }
