@@ -17,13 +17,15 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
     public var schedule = ScheduleConfig()
     public var train = TrainConfig()
     public var probe = ProbeConfig()
+    /// The fine-tuning task; null pretrains.
+    public var task: TaskConfig? = nil
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
         [.init("name", \.name), .init("seed", \.seed), .init("model", \.model), .init("masking", \.masking),
          .init("objective", \.objective), .init("data", \.data), .init("optim", \.optim),
-         .init("schedule", \.schedule), .init("train", \.train), .init("probe", \.probe)]
+         .init("schedule", \.schedule), .init("train", \.train), .init("probe", \.probe), .init("task", \.task)]
     }
 
     /// Rules across sections, run after every section has passed its own.
@@ -37,7 +39,15 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
         try path["schedule.min_lr"].require(schedule.minLR <= optim.lr,
             "must not exceed optim.lr (\(optim.lr)), got \(schedule.minLR)")
         try validateAudioVisual(at: path)
-        if let kinds = ObjectiveConfig.maskingKinds[objective.name] {
+        if let size = data.decodeSize {
+            try path["data.decode_size"].require(size >= model.video.size,
+                "must be at least model.video.size (\(model.video.size)), the crop cut from it, got \(size)")
+        }
+        if task != nil {
+            try path["train.probe_every"].require(train.probeEvery == 0,
+                "must be 0 in a fine-tuning run (task): probes score pretraining encoders; the run evaluates its task itself")
+        }
+        if let kinds = ObjectiveConfig.maskingKinds[objective.name], task == nil {
             try path["masking.kind"].require(kinds.contains(masking.kind),
                 "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "
                     + kinds.map(\.rawValue).joined(separator: " or "))
@@ -55,6 +65,12 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
         }
         if let manifest = data.manifest {
             try path["data.manifest"].require(FileManager.default.fileExists(atPath: manifest), "no such file \(manifest)")
+        }
+        if let test = data.testManifest {
+            try path["data.test_manifest"].require(FileManager.default.fileExists(atPath: test), "no such file \(test)")
+        }
+        if let vocabulary = task?.vocabulary {
+            try path["task.vocabulary"].require(FileManager.default.fileExists(atPath: vocabulary), "no such file \(vocabulary)")
         }
         try probe.checkFiles(at: path["probe"])
         try objective.checkFiles(at: path["objective"])
@@ -304,6 +320,15 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
     public var onBadFile = BadFilePolicy.skip
     /// With `skip`, the run stops once more than this fraction of the files seen were bad.
     public var maxBadFraction = 0.01
+    /// The test manifest `duet evaluate --split test` reads; nil: the synthetic corpus's test split.
+    public var testManifest: String? = nil
+    /// Frames are decoded at this size and cut to model.video.size (random crops in training,
+    /// the centre in evaluation), as lip reading cuts 88² from 96²; nil decodes at the tower's size.
+    public var decodeSize: Int? = nil
+    /// The fraction of the training clips whose labels a fine-tuning run uses (a stratified,
+    /// seeded subset: the label-deficient setting of data2vec keyword spotting).
+    public var labelFraction = 1.0
+    public var augment = AugmentConfig()
 
     public init() {}
 
@@ -311,7 +336,9 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
         [.init("manifest", \.manifest), .init("valid_manifest", \.validManifest), .init("clip_seconds", \.clipSeconds),
          .init("sample_rate", \.sampleRate),
          .init("fps", \.fps), .init("mels", \.mels), .init("num_workers", \.numWorkers),
-         .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction)]
+         .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction),
+         .init("test_manifest", \.testManifest), .init("decode_size", \.decodeSize), .init("label_fraction", \.labelFraction),
+         .init("augment", \.augment)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -323,6 +350,9 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
         try path["mels"].requirePositive(mels)
         try path["num_workers"].requireNonNegative(numWorkers)
         try path["max_bad_fraction"].requireFraction(maxBadFraction)
+        try path["test_manifest"].require(testManifest?.isEmpty != true, "must be a path, or null")
+        if let decodeSize { try path["decode_size"].requirePositive(decodeSize) }
+        try path["label_fraction"].require(labelFraction > 0 && labelFraction <= 1, "must be in (0, 1], got \(labelFraction)")
     }
 }
 

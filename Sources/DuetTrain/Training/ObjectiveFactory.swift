@@ -35,6 +35,7 @@ public enum ObjectiveFactory {
 
     /// Which modalities the objective of `config` reads from each batch.
     public static func modalities(of config: RunConfig) -> (audio: Bool, video: Bool) {
+        if let task = config.task { return (task.modality.hasAudio, task.modality.hasVideo) }
         switch config.objective.name {
         case "mae-video": return (false, true)
         case "mavil": return (true, true)
