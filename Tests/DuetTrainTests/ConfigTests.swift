@@ -131,7 +131,7 @@ struct ConfigTests {
         #expect(configError("schedule:\n  kind: cosin\n")?.description
                 == "test.yaml:2: schedule.kind: must be one of cosine, constant, linear, got 'cosin' (did you mean cosine?)")
         #expect(configError("objective:\n  name: mae-audo\n")?.description
-                == "test.yaml:2: objective.name: must be one of mae-audio, mae-video, got 'mae-audo' (did you mean mae-audio?)")
+                == "test.yaml:2: objective.name: must be one of \(ObjectiveConfig.names.joined(separator: ", ")), got 'mae-audo' (did you mean mae-audio?)")
     }
 
     @Test func aKeyGivenTwiceIsAnError() {

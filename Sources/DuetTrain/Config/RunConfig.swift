@@ -40,6 +40,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
                 "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "
                     + kinds.map(\.rawValue).joined(separator: " or "))
         }
+        try objective.distill.validate(self, at: path)
     }
 
     /// Samples per optimizer step: `train.batch_size × train.grad_accumulation`.
@@ -54,6 +55,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
         if let manifest = data.manifest {
             try path["data.manifest"].require(FileManager.default.fileExists(atPath: manifest), "no such file \(manifest)")
         }
+        try objective.distill.checkTeacherFiles(at: path)
     }
 }
 
@@ -230,22 +232,26 @@ public struct MaskingConfig: ConfigSection, Equatable, Sendable {
 
 public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     /// The objectives Duet has; each new objective adds its name here.
-    public static let names = ["mae-audio", "mae-video"]
+    public static let names = ["mae-audio", "mae-video"] + DistillConfig.names
     /// The masking kinds that fit each objective's token layout: tubes need time, blocks a 2-D
     /// patch grid, and time spans a sequence of frames (the audio-visual objectives).
     public static let maskingKinds: [String: [MaskingKind]] = [
         "mae-audio": [.random, .inverseBlock], "mae-video": [.random, .tube],
+        "mae-image": [.random, .inverseBlock], "mvd": [.tube, .random], "distill-audio": [.random, .inverseBlock],
     ]
 
     /// One of `names`.
     public var name = "mae-audio"
     /// Regress per-patch normalised targets (MAE's norm_pix_loss).
     public var normPixLoss = true
+    /// The distillation objectives' keys (DistillConfig.swift), spelled at this level.
+    public var distill = DistillConfig()
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
         [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss)]
+            + DistillConfig.fields.map { $0.flattened(into: \.distill) }
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {

@@ -20,6 +20,8 @@ public enum ObjectiveFactory {
             objective = MaskedAutoencoder(
                 modality: modality, store: store, grid: grid, encoderSize: size(tower), decoderSize: size(config.model.decoder),
                 masking: masking(for: config, grid: grid), normalizeTargets: config.objective.normPixLoss, dropPath: Float(dropPath))
+        case "mae-image", "mvd", "distill-audio", "dmae", "mimco":
+            objective = try makeDistillation(for: config, store: store)
         default:
             // `ObjectiveConfig.validate` admits only the names above.
             preconditionFailure("objective \(config.objective.name) has no factory")
@@ -31,7 +33,8 @@ public enum ObjectiveFactory {
     /// Which modalities the objective of `config` reads from each batch.
     public static func modalities(of config: RunConfig) -> (audio: Bool, video: Bool) {
         switch config.objective.name {
-        case "mae-video": return (false, true)
+        case "mae-video", "mae-image", "mvd": return (false, true)
+        case "dmae", "mimco": return config.objective.distill.modality == .audio ? (true, false) : (false, true)
         default: return (true, false)
         }
     }
@@ -67,7 +70,7 @@ public enum ObjectiveFactory {
         }
     }
 
-    private static func size(_ transformer: TransformerConfig) -> TransformerSize {
+    static func size(_ transformer: TransformerConfig) -> TransformerSize {
         TransformerSize(dim: transformer.dim, depth: transformer.depth, heads: transformer.heads,
                         mlpRatio: Float(transformer.mlpRatio))
     }
