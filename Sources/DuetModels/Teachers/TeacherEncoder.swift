@@ -14,8 +14,7 @@ public struct TeacherEncoder: @unchecked Sendable {
     public let heads: Int
     /// Holds only the parts that run: the embedding, positions and blocks 0...lastBlock.
     public let store: ParameterStore
-    let imageEmbed: PatchEmbedding?
-    let videoEmbed: TubeletEmbedding?
+    let tokenEmbedding: GridEmbedding
     let classToken: LearnedToken?
     let positions: Parameter
     public let blocks: [Block]
@@ -51,14 +50,7 @@ public struct TeacherEncoder: @unchecked Sendable {
         self.heads = heads
         store = ParameterStore(seed: 0)
         let b = store.builder
-        switch grid {
-        case let .image(c, _, _, p):
-            imageEmbed = PatchEmbedding(b.scope("patch_embed"), inChannels: c, dim: layout.dim, patch: (p, p))
-            videoEmbed = nil
-        case let .video(c, _, _, _, t, p):
-            imageEmbed = nil
-            videoEmbed = TubeletEmbedding(b.scope("patch_embed"), inChannels: c, dim: layout.dim, tubelet: (t, p, p))
-        }
+        tokenEmbedding = GridEmbedding(b.scope("patch_embed"), grid: grid, dim: layout.dim)
         classToken = layout.classToken ? LearnedToken(b, dim: layout.dim) : nil
         positions = b.parameter("pos_embed", Tensor.zeros([1, grid.tokens + (layout.classToken ? 1 : 0), layout.dim]),
                                 role: .positionEmbedding, trainable: false)
@@ -112,7 +104,7 @@ public struct TeacherEncoder: @unchecked Sendable {
         return noGrad {
             let table = positions.value
             let offset = hasClassToken ? 1 : 0
-            var tokens = (imageEmbed.map { $0(x) } ?? videoEmbed!(x)) + table.narrowed(axis: 1, start: offset, length: grid.tokens)
+            var tokens = tokenEmbedding(x) + table.narrowed(axis: 1, start: offset, length: grid.tokens)
             if let keep { tokens = tokens.gatheringTokens(keep) }
             if let classToken {
                 // timm adds pos_embed[0] to the class token (MAE's row is zero, so this is MAE too).
