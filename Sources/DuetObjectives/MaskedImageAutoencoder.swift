@@ -27,6 +27,17 @@ public struct MaskedImageAutoencoder: PretrainingObjective {
         return try mae(ObjectiveBatch(audio: frames, ids: batch.ids), context: context)
     }
 
+    public var encodedModalities: [Modality] { [.video] }
+
+    /// Each clip's frames through the encoder (class tokens left out), regrouped per clip:
+    /// [B, T'·N, D], so a probe pools over every patch of every frame it saw.
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        guard modality == .video else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
+        let frames = try self.frames(batch)
+        let tokens = try mae.encode(ObjectiveBatch(audio: frames), modality: .audio, context: context)
+        return VideoFrames.regrouped(tokens, clips: batch.batchSize)
+    }
+
     /// The batch's frames at the stride, as images, after checking the clip fits the model.
     public func frames(_ batch: ObjectiveBatch) throws(ObjectiveError) -> Tensor {
         guard let video = batch.video else { throw .missingModality(objective: name, modality: "video") }

@@ -91,7 +91,7 @@ import DuetTestSupport
         var dmae = Self.videoConfig("dmae", dim: 16)
         dmae.objective.name = "dmae"
         #expect(throws: ConfigError.self) { try dmae.validate() }
-        dmae.objective.distill.teacher = timm.path
+        dmae.objective.teacher = timm.path
         dmae.objective.distill.studentBlock = 3
         #expect(throws: ConfigError.self) { try dmae.validate() }
     }

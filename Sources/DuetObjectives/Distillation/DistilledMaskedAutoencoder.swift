@@ -50,6 +50,13 @@ public struct DistilledMaskedAutoencoder: DistillationObjective {
                                                      "loss_feature": Double(feature.item)])
     }
 
+    public var encodedModalities: [Modality] { mae.encodedModalities }
+
+    /// The student MAE's patch tokens, as `mae-video` / `mae-audio` give them to probes.
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        try mae.encode(batch, modality: modality, context: context)
+    }
+
     public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
         let x = try studentInput(batch, objective: name, modality: mae.modality, grid: mae.encoder.grid)
         let mask = mae.masking.mask(batch: x.shape[0], stream: context.stream("mask.\(mae.modality.rawValue)"))

@@ -57,6 +57,15 @@ public struct MaskedVideoDistillation: DistillationObjective {
         return ObjectiveOutput(loss: loss!, metrics: metrics)
     }
 
+    public var encodedModalities: [Modality] { [modality] }
+
+    /// The student's tokens of the whole input after its final norm, [B, N, D], for probes.
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
+        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
+        return noGrad { encoder(x, mask: nil, context: context) }
+    }
+
     public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
         let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
         return targets.map { target in (target.name, { target.features(of: x, layerNorm: normalizeTargets) }) }

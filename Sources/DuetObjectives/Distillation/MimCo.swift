@@ -49,6 +49,15 @@ public struct MimCo: DistillationObjective {
                                                      "loss_image": Double(image.item)])
     }
 
+    public var encodedModalities: [Modality] { [modality] }
+
+    /// The student's tokens of the whole input after its final norm, [B, N, D], for probes.
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
+        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
+        return noGrad { encoder(x, mask: nil, context: context) }
+    }
+
     public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
         let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
         return [("teacher", { teacher.features(x) })]

@@ -1,5 +1,6 @@
 // The keys of the distillation objectives (`mae-image`, `mvd`, `distill-audio`, `dmae`, `mimco`),
-// spelled under `objective.` beside its name: teacher files, target blocks, loss weights.
+// spelled under `objective.` beside its name: teacher files, target blocks, loss weights. dmae and
+// mimco read their one teacher from `objective.teacher`, the key MAViL's stage 2 reads too.
 import Foundation
 
 /// The input a single-teacher student (dmae, mimco) learns from.
@@ -15,8 +16,6 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
     public var videoTeacher: String? = nil
     /// distill-audio's teacher: a Duet run's audio tower (or an AudioMAE-layout file).
     public var audioTeacher: String? = nil
-    /// dmae's and mimco's teacher (a contrastive one for mimco), over `objective.modality`.
-    public var teacher: String? = nil
     /// Attention heads of the teachers; null reads them from a Duet checkpoint's config or the
     /// file's `heads` metadata, else ViT's 64 channels per head.
     public var teacherHeads: Int? = nil
@@ -45,7 +44,7 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
 
     public static var fields: [ConfigField<Self>] {
         [.init("image_teacher", \.imageTeacher), .init("video_teacher", \.videoTeacher), .init("audio_teacher", \.audioTeacher),
-         .init("teacher", \.teacher), .init("teacher_heads", \.teacherHeads), .init("teacher_block", \.teacherBlock),
+         .init("teacher_heads", \.teacherHeads), .init("teacher_block", \.teacherBlock),
          .init("student_block", \.studentBlock), .init("norm_targets", \.normTargets),
          .init("image_loss_weight", \.imageLossWeight), .init("video_loss_weight", \.videoLossWeight),
          .init("distill_weight", \.distillWeight), .init("temperature", \.temperature),
@@ -59,8 +58,7 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
     /// `path` is the root of the config.
     func validate(_ config: RunConfig, at path: ConfigPath) throws(ConfigError) {
         let objective = path["objective"]
-        for (key, value) in [("image_teacher", imageTeacher), ("video_teacher", videoTeacher), ("audio_teacher", audioTeacher),
-                             ("teacher", teacher)] {
+        for (key, value) in [("image_teacher", imageTeacher), ("video_teacher", videoTeacher), ("audio_teacher", audioTeacher)] {
             try objective[key].require(value?.isEmpty != true, "must be a path, or null")
         }
         if let teacherHeads { try objective["teacher_heads"].requirePositive(teacherHeads) }
@@ -82,7 +80,7 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
         case "distill-audio":
             try objective["audio_teacher"].require(audioTeacher != nil, "distill-audio needs a teacher file")
         case "dmae", "mimco":
-            try objective["teacher"].require(teacher != nil, "\(name) needs a teacher file")
+            try objective["teacher"].require(config.objective.teacher != nil, "\(name) needs a teacher file or Duet run")
             if name == "dmae", let studentBlock {
                 let depth = modality == .audio ? config.model.audio.depth : config.model.video.depth
                 try objective["student_block"].require(studentBlock >= 0 && studentBlock < depth,
@@ -92,10 +90,10 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
         }
     }
 
-    /// Every teacher the config names must exist (a file, a checkpoint folder or a run folder).
+    /// Every teacher the config names must exist (a file, a checkpoint folder or a run folder);
+    /// `objective.teacher` may also be `RUN/checkpoints/latest`, resolved when the teacher loads.
     func checkTeacherFiles(at path: ConfigPath) throws(ConfigError) {
-        for (key, value) in [("image_teacher", imageTeacher), ("video_teacher", videoTeacher), ("audio_teacher", audioTeacher),
-                             ("teacher", teacher)] {
+        for (key, value) in [("image_teacher", imageTeacher), ("video_teacher", videoTeacher), ("audio_teacher", audioTeacher)] {
             guard let value else { continue }
             try path["objective"][key].require(FileManager.default.fileExists(atPath: value), "no such file or folder \(value)")
         }

@@ -16,13 +16,14 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
     public var optim = OptimConfig()
     public var schedule = ScheduleConfig()
     public var train = TrainConfig()
+    public var probe = ProbeConfig()
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
         [.init("name", \.name), .init("seed", \.seed), .init("model", \.model), .init("masking", \.masking),
          .init("objective", \.objective), .init("data", \.data), .init("optim", \.optim),
-         .init("schedule", \.schedule), .init("train", \.train)]
+         .init("schedule", \.schedule), .init("train", \.train), .init("probe", \.probe)]
     }
 
     /// Rules across sections, run after every section has passed its own.
@@ -35,6 +36,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             "must not exceed train.steps (\(train.steps)), got \(schedule.warmupSteps)")
         try path["schedule.min_lr"].require(schedule.minLR <= optim.lr,
             "must not exceed optim.lr (\(optim.lr)), got \(schedule.minLR)")
+        try validateAudioVisual(at: path)
         if let kinds = ObjectiveConfig.maskingKinds[objective.name] {
             try path["masking.kind"].require(kinds.contains(masking.kind),
                 "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "
@@ -55,6 +57,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
         if let manifest = data.manifest {
             try path["data.manifest"].require(FileManager.default.fileExists(atPath: manifest), "no such file \(manifest)")
         }
+        try probe.checkFiles(at: path["probe"])
         try objective.distill.checkTeacherFiles(at: path)
     }
 }
@@ -232,11 +235,14 @@ public struct MaskingConfig: ConfigSection, Equatable, Sendable {
 
 public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     /// The objectives Duet has; each new objective adds its name here.
-    public static let names = ["mae-audio", "mae-video"] + DistillConfig.names
+    public static let names = ["mae-audio", "mae-video", "mavil", "data2vec2"] + DistillConfig.names
     /// The masking kinds that fit each objective's token layout: tubes need time, blocks a 2-D
     /// patch grid, and time spans a sequence of frames (the audio-visual objectives).
     public static let maskingKinds: [String: [MaskingKind]] = [
         "mae-audio": [.random, .inverseBlock], "mae-video": [.random, .tube],
+        // MAViL masks both modalities at random; data2vec2 uses time spans for audio and inverse
+        // blocks for video whatever `kind` says (its ratios live in objective.data2vec2).
+        "mavil": [.random], "data2vec2": [.random, .timeSpan, .inverseBlock],
         "mae-image": [.random, .inverseBlock], "mvd": [.tube, .random], "distill-audio": [.random, .inverseBlock],
     ]
 
@@ -244,18 +250,29 @@ public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     public var name = "mae-audio"
     /// Regress per-patch normalised targets (MAE's norm_pix_loss).
     public var normPixLoss = true
+    /// A frozen teacher's checkpoint (MAViL stage 2): a checkpoint folder, a run folder, or
+    /// `RUN/checkpoints/latest`.
+    public var teacher: String? = nil
+    public var mavil = MAViLConfig()
+    public var data2vec2 = Data2Vec2Config()
     /// The distillation objectives' keys (DistillConfig.swift), spelled at this level.
     public var distill = DistillConfig()
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
-        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss)]
+        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss), .init("teacher", \.teacher),
+         .init("mavil", \.mavil), .init("data2vec2", \.data2vec2)]
             + DistillConfig.fields.map { $0.flattened(into: \.distill) }
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["name"].require(Self.names.contains(name), choiceReason(names: Self.names, got: name))
+        try path["teacher"].require(teacher?.isEmpty != true, "must be a checkpoint path, or null")
+        if name == "mavil" && mavil.stage == 2 {
+            try path["teacher"].require(teacher != nil,
+                "MAViL stage 2 needs a stage-1 checkpoint: --set objective.teacher=RUN/checkpoints/latest")
+        }
     }
 }
 
@@ -392,6 +409,8 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
     public var logEvery = 10
     /// The run stops when more steps than this in a row have a non-finite loss or gradient.
     public var maxNonfiniteInARow = 5
+    /// Steps between linear probes and retrieval (see `probe:`), which also run at the end; 0: never.
+    public var probeEvery = 0
 
     public init() {}
 
@@ -399,7 +418,7 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
         [.init("steps", \.steps), .init("batch_size", \.batchSize), .init("grad_accumulation", \.gradAccumulation),
          .init("clip_grad", \.clipGrad), .init("eval_every", \.evalEvery), .init("checkpoint_every", \.checkpointEvery),
          .init("keep_checkpoints", \.keepCheckpoints), .init("log_every", \.logEvery),
-         .init("max_nonfinite_in_a_row", \.maxNonfiniteInARow)]
+         .init("max_nonfinite_in_a_row", \.maxNonfiniteInARow), .init("probe_every", \.probeEvery)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -412,5 +431,6 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
         try path["keep_checkpoints"].requirePositive(keepCheckpoints)
         try path["log_every"].requirePositive(logEvery)
         try path["max_nonfinite_in_a_row"].requirePositive(maxNonfiniteInARow)
+        try path["probe_every"].requireNonNegative(probeEvery)
     }
 }

@@ -77,7 +77,7 @@ public enum Distillation {
         }
         if let path = keys.videoTeacher { teachers.append(("video_teacher", path, ObjectiveFactory.tokenGrid(for: config, modality: video), video, batch.video)) }
         if let path = keys.audioTeacher { teachers.append(("audio_teacher", path, ObjectiveFactory.tokenGrid(for: config, modality: audio), audio, batch.audio)) }
-        if let path = keys.teacher {
+        if let path = config.objective.teacher {
             let modality: MaskedAutoencoder.Modality = keys.modality == .audio ? .audio : .video
             teachers.append(("teacher", path, ObjectiveFactory.tokenGrid(for: config, modality: modality), modality,
                              modality == .audio ? batch.audio : batch.video))

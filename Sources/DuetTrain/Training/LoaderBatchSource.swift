@@ -13,9 +13,12 @@ public final class LoaderBatchSource: BatchSource {
     /// A source over `manifest` shaped as `config` asks: the objective's modalities, the window,
     /// the filterbank padded or cut to the audio tower's frames, frames at the video tower's size.
     /// `training` draws random windows, crops and flips; evaluation takes centres, in order.
-    public init(manifest: String, config: RunConfig, training: Bool, rank: Int = 0, worldSize: Int = 1,
+    /// `labels` (one line per manifest entry) fill each batch's `labels`; `modalities` overrides
+    /// the objective's; `wholeEpoch` keeps the last, smaller batch (evaluation over every sample).
+    public init(manifest: String, config: RunConfig, training: Bool, labels: LabelSet? = nil,
+                modalities: (audio: Bool, video: Bool)? = nil, wholeEpoch: Bool = false, rank: Int = 0, worldSize: Int = 1,
                 log: ((String) -> Void)? = nil) throws(TrainError) {
-        let modalities = ObjectiveFactory.modalities(of: config)
+        let modalities = modalities ?? ObjectiveFactory.modalities(of: config)
         var dataset = DatasetOptions()
         dataset.modalities = modalities.audio && modalities.video ? .audioVisual : (modalities.audio ? .audio : .video)
         dataset.mode = training ? .training : .evaluation
@@ -34,13 +37,13 @@ public final class LoaderBatchSource: BatchSource {
         options.rank = rank
         options.worldSize = worldSize
         options.workers = config.data.numWorkers
-        // Whole batches only: the trainer's step shapes and the resume position stay fixed.
-        options.dropLast = true
+        // Whole batches only in training: the trainer's step shapes and the resume position stay fixed.
+        options.dropLast = !wholeEpoch
         options.onBadFile = config.data.onBadFile == .fail ? .fail : .skip
         options.maxBadFraction = config.data.maxBadFraction
         do {
             let parsed = try Manifest.load(contentsOf: manifest)
-            loader = try Loader(dataset: try AudioVisualDataset(manifest: parsed, options: dataset), options: options)
+            loader = try Loader(dataset: try AudioVisualDataset(manifest: parsed, options: dataset, labels: labels), options: options)
         } catch {
             throw .data(error.description)
         }
@@ -62,7 +65,7 @@ public final class LoaderBatchSource: BatchSource {
         }
         for failure in batch.failures { log?("skipped \(failure.id): \(failure.error)") }
         return ObjectiveBatch(audio: batch.audio, video: batch.video, audioLengths: batch.audioLengths,
-                              videoLengths: batch.videoLengths, ids: batch.ids)
+                              videoLengths: batch.videoLengths, ids: batch.ids, labels: batch.labels)
     }
 }
 

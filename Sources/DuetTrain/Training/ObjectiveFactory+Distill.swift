@@ -48,8 +48,8 @@ extension ObjectiveFactory {
             let isDMAE = config.objective.name == "dmae"
             // DMAE aligns the block three quarters up (ViT-B's 8 with ViT-L's 17, 0-based) by default.
             var teacherBlock = keys.teacherBlock
-            if isDMAE && teacherBlock == nil { teacherBlock = try threeQuarterBlock(keys.teacher!, modality: modality, config: config) }
-            let teacher = try TeacherLoading.load(keys.teacher!, key: "teacher", grid: grid, tower: modality, block: teacherBlock, config: config)
+            if isDMAE && teacherBlock == nil { teacherBlock = try threeQuarterBlock(config.objective.teacher!, modality: modality, config: config) }
+            let teacher = try TeacherLoading.load(config.objective.teacher!, key: "teacher", grid: grid, tower: modality, block: teacherBlock, config: config)
             if isDMAE {
                 return DistilledMaskedAutoencoder(
                     modality: modality, store: store, grid: grid, encoderSize: size(tower), decoderSize: decoderSize,

@@ -53,7 +53,8 @@ public enum Pretraining {
         let objective: any PretrainingObjective
         do { objective = try ObjectiveFactory.makeObjective(for: config) } catch { throw .config(error) }
         let (source, heldOut, dataName) = try dataSources(config)
-        let trainer = try Trainer(config: config, objective: objective, source: source, heldOut: heldOut, run: run,
+        let probe = config.train.probeEvery > 0 ? try ProbeEvaluation(config: config, log: note) : nil
+        let trainer = try Trainer(config: config, objective: objective, source: source, heldOut: heldOut, probe: probe, run: run,
                                   console: ConsoleProgress(totalSteps: config.train.steps, style: console),
                                   resumingFrom: checkpoint)
         let parameters = Double(objective.store.trainableScalarCount) / 1e6
@@ -72,8 +73,10 @@ public enum Pretraining {
 
     /// The training and held-out sources: `data.manifest` (held out: `data.valid_manifest`, when
     /// given), or the synthetic corpus's train and valid splits, made once and cached.
+    /// One line to standard error (the data layer's notes: skipped files, the corpus being made).
+    static let note: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
     static func dataSources(_ config: RunConfig) throws(TrainError) -> (any BatchSource, (any BatchSource)?, String) {
-        let note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         if let manifest = config.data.manifest {
             let heldOut = try config.data.validManifest.map { (valid: String) throws(TrainError) in
                 try LoaderBatchSource(manifest: valid, config: config, training: false, log: note)

@@ -10,8 +10,7 @@ enum TeacherLoading {
     /// `tower` is the modality whose Duet tower prefix (`video_encoder.`) is tried first.
     static func load(_ path: String, key: String, grid: TokenGrid, tower: MaskedAutoencoder.Modality, block: Int?,
                      config: RunConfig) throws(ConfigError) -> TeacherEncoder {
-        let at = ConfigSource(file: "<config>").root["objective"][key]
-        let (file, savedConfig) = try resolve(path, at: at)
+        let (file, savedConfig) = try resolve(path, key: key)
         let heads = config.objective.distill.teacherHeads ?? savedConfig.map { (saved: RunConfig) in
             tower == .audio ? saved.model.audio.heads : saved.model.video.heads
         }
@@ -19,18 +18,20 @@ enum TeacherLoading {
             return try TeacherEncoder(contentsOf: file, grid: grid, through: block, heads: heads,
                                       prefixes: ["\(tower.rawValue)_encoder."])
         } catch {
-            throw at.invalid(error.description)
+            throw failure(path, key: key, error.description)
         }
     }
 
     /// The weights file, and the config of the Duet run that wrote it when there is one.
-    static func resolve(_ path: String, at: ConfigPath) throws(ConfigError) -> (URL, RunConfig?) {
+    static func resolve(_ path: String, key: String) throws(ConfigError) -> (URL, RunConfig?) {
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw at.invalid("no such file or folder \(path)") }
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
         let checkpoint: Checkpoint
-        if isFolder.boolValue {
-            do { checkpoint = try CheckpointFolder.resolve(path, runFolder: nil) } catch {
-                throw at.invalid("\(path) is neither a safetensors file nor a Duet checkpoint or run folder: \(error.description)")
+        if !exists || isFolder.boolValue {
+            // A checkpoint or run folder, or RUN/checkpoints/latest, as MAViL's teacher is named.
+            do { checkpoint = try TeacherCheckpoint.resolve(path) } catch {
+                throw failure(path, key: key, exists ? "neither a safetensors file nor a Duet checkpoint or run folder"
+                                                     : "no such file or folder")
             }
         } else {
             let url = URL(fileURLWithPath: path)
@@ -41,5 +42,10 @@ enum TeacherLoading {
         }
         let state = try? checkpoint.readState()
         return (checkpoint.modelFile, state?.config)
+    }
+
+    /// An error at `objective.<key>` naming the teacher's path (as MAViL's teacher errors do).
+    static func failure(_ path: String, key: String, _ reason: String) -> ConfigError {
+        .invalidValue(file: path, line: nil, keyPath: "objective.\(key)", reason: reason)
     }
 }
