@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import DuetModels
+import DuetNN
 import DuetObjectives
 import DuetTensor
 import DuetTestSupport
@@ -61,6 +62,26 @@ import DuetTestSupport
         defer { try? FileManager.default.removeItem(at: student.url) }
         let records = try metricsRecords(student.metricsFile)
         #expect(records.count == 2 && records.allSatisfy { $0["loss"]!.isFinite })
+    }
+
+    @Test func bigAudioTowerTeachesASmallOne() throws {
+        var teacherConfig = tinyAudioConfig(steps: 2)
+        teacherConfig.model.audio.transformer = TransformerConfig(dim: 32, depth: 2, heads: 2)
+        (teacherConfig.train.evalEvery, teacherConfig.train.checkpointEvery) = (0, 2)
+        let teacherRun = try trainedRun(teacherConfig, "audio-teacher")
+        defer { try? FileManager.default.removeItem(at: teacherRun.url) }
+        var config = tinyAudioConfig(steps: 2)
+        config.objective.name = "distill-audio"
+        config.model.audio.transformer = TransformerConfig(dim: 16, depth: 1, heads: 2)
+        config.objective.distill.audioTeacher = teacherRun.url.appendingPathComponent("checkpoints/latest").path
+        config.objective.distill.teacherBlock = 0
+        let distill = try #require(try ObjectiveFactory.makeObjective(for: config) as? MaskedVideoDistillation)
+        #expect(distill.targets.map(\.name) == ["aud"] && distill.targets[0].teacher.blocks.count == 1)
+        let batch = try SyntheticBatchSource(config: config, split: .train, clips: 8).next()
+        let out = try distill(batch, context: StepContext(step: 0, forward: ForwardContext(isTraining: true)))
+        #expect(out.loss.item.isFinite && out.metrics["loss_aud"] != nil)
+        // The student encodes its whole input for probes: [B, N, D] with no class token.
+        #expect(try distill.encode(batch, modality: .audio, context: .evaluation).shape == [4, 16, 16])
     }
 
     @Test func mismatchedOrMissingTeachersStopBeforeTraining() throws {
