@@ -132,3 +132,11 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
+
+/// An objective that learns from frozen teachers: it can run its teachers alone, as a step does,
+/// so that their share of a step can be measured.
+public protocol DistillationObjective: PretrainingObjective {
+    /// The teacher passes one step of `batch` makes, each by its teacher's name, ready to run
+    /// (without a graph) as the step runs them.
+    func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)]
+}

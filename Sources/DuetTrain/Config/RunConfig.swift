@@ -52,6 +52,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
                 "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "
                     + kinds.map(\.rawValue).joined(separator: " or "))
         }
+        try objective.distill.validate(self, at: path)
     }
 
     /// Samples per optimizer step: `train.batch_size × train.grad_accumulation`.
@@ -74,6 +75,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
         }
         try probe.checkFiles(at: path["probe"])
         try objective.checkFiles(at: path["objective"])
+        try objective.distill.checkTeacherFiles(at: path)
     }
 }
 
@@ -250,7 +252,7 @@ public struct MaskingConfig: ConfigSection, Equatable, Sendable {
 
 public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     /// The objectives Duet has; each new objective adds its name here.
-    public static let names = ["mae-audio", "mae-video", "mavil", "data2vec2"]
+    public static let names = ["mae-audio", "mae-video", "mavil", "data2vec2"] + DistillConfig.names
     /// The masking kinds that fit each objective's token layout: tubes need time, blocks a 2-D
     /// patch grid, and time spans a sequence of frames (the audio-visual objectives).
     public static let maskingKinds: [String: [MaskingKind]] = [
@@ -258,6 +260,7 @@ public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
         // MAViL masks both modalities at random; data2vec2 uses time spans for audio and inverse
         // blocks for video whatever `kind` says (its ratios live in objective.data2vec2).
         "mavil": [.random], "data2vec2": [.random, .timeSpan, .inverseBlock],
+        "mae-image": [.random, .inverseBlock], "mvd": [.tube, .random], "distill-audio": [.random, .inverseBlock],
     ]
 
     /// One of `names`.
@@ -269,12 +272,15 @@ public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     public var teacher: String? = nil
     public var mavil = MAViLConfig()
     public var data2vec2 = Data2Vec2Config()
+    /// The distillation objectives' keys (DistillConfig.swift), spelled at this level.
+    public var distill = DistillConfig()
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
         [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss), .init("teacher", \.teacher),
          .init("mavil", \.mavil), .init("data2vec2", \.data2vec2)]
+            + DistillConfig.fields.map { $0.flattened(into: \.distill) }
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {

@@ -24,6 +24,8 @@ public enum ObjectiveFactory {
             objective = try makeMAViL(for: config, store: store)
         case "data2vec2":
             objective = try makeData2Vec2(for: config, store: store)
+        case "mae-image", "mvd", "distill-audio", "dmae", "mimco":
+            objective = try makeDistillation(for: config, store: store)
         default:
             // `ObjectiveConfig.validate` admits only the names above.
             preconditionFailure("objective \(config.objective.name) has no factory")
@@ -37,9 +39,10 @@ public enum ObjectiveFactory {
     public static func modalities(of config: RunConfig) -> (audio: Bool, video: Bool) {
         if let task = config.task { return (task.modality.hasAudio, task.modality.hasVideo) }
         switch config.objective.name {
-        case "mae-video": return (false, true)
+        case "mae-video", "mae-image", "mvd": return (false, true)
         case "mavil": return (true, true)
         case "data2vec2": return (config.objective.data2vec2.usesAudio, config.objective.data2vec2.usesVideo)
+        case "dmae", "mimco": return config.objective.distill.modality == .audio ? (true, false) : (false, true)
         default: return (true, false)
         }
     }
