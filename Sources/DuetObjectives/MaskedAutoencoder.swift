@@ -58,11 +58,16 @@ public struct MaskedAutoencoder: PretrainingObjective {
     /// The reconstruction targets: AudioMAE normalises each patch over its values; VideoMAE
     /// each channel of each tubelet with the standard deviation outside the epsilon.
     public func targets(_ x: Tensor) -> Tensor {
-        let patches = encoder.grid.patchify(x).detached()
-        guard normalizeTargets else { return patches }
+        Self.targets(x, grid: encoder.grid, modality: modality, normalize: normalizeTargets)
+    }
+
+    /// The reconstruction targets of `x` cut by `grid` (shared with MAViL's reconstruction).
+    public static func targets(_ x: Tensor, grid: TokenGrid, modality: Modality, normalize: Bool) -> Tensor {
+        let patches = grid.patchify(x).detached()
+        guard normalize else { return patches }
         switch modality {
         case .audio: return normalizedPatchTargets(patches)
-        case .video: return Patchify.videoMAETargets(patches, channels: encoder.grid.channels)
+        case .video: return Patchify.videoMAETargets(patches, channels: grid.channels)
         }
     }
 

@@ -82,6 +82,9 @@ public protocol PretrainingObjective {
     /// The encoder's token features `[B, N, D]` of the whole, unmasked input of one modality, with
     /// no graph: what linear probes (mean-pooled over N) and retrieval read.
     func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor
+    /// The space audio↔video retrieval compares in, from mean-pooled `encode` features [N, D]:
+    /// the features themselves, or an objective's contrastive projection (MAViL's heads).
+    func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor
 }
 
 extension PretrainingObjective {
@@ -90,6 +93,8 @@ extension PretrainingObjective {
     public var checkpointedStores: [String: ParameterStore] { [:] }
 
     public var encodedModalities: [Modality] { [] }
+
+    public func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor { pooled }
 
     public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
         throw .cannotEncode(objective: name, modality: modality.rawValue)
@@ -107,6 +112,9 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
     case missingModality(objective: String, modality: String)
     /// The batch's shape does not fit the model the config built.
     case shapeMismatch(objective: String, what: String, expected: [Int], got: [Int])
+    /// A collapse monitor fell below its abort threshold (data2vec 2.0's min_target_var,
+    /// min_pred_var): the representation has collapsed and training further is wasted.
+    case collapsed(objective: String, monitor: String, value: Double, threshold: Double, step: Int)
     /// The objective has no encoder for that modality (a probe asked for it).
     case cannotEncode(objective: String, modality: String)
 
@@ -116,8 +124,19 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
             return "\(objective) needs \(modality) in every batch, but the batch has none (check data.modalities)"
         case let .shapeMismatch(objective, what, expected, got):
             return "\(objective): \(what) has shape \(got), the model expects \(expected) (check the model and data sizes in the config)"
+        case let .collapsed(objective, monitor, value, threshold, step):
+            return "\(objective): \(monitor) is \(value) < \(threshold) at step \(step): the representation collapsed; "
+                + "stopping (lower the learning rate, raise the EMA start, or check the data)"
         case let .cannotEncode(objective, modality):
             return "\(objective) has no \(modality) encoder to probe"
         }
     }
+}
+
+/// An objective that learns from frozen teachers: it can run its teachers alone, as a step does,
+/// so that their share of a step can be measured.
+public protocol DistillationObjective: PretrainingObjective {
+    /// The teacher passes one step of `batch` makes, each by its teacher's name, ready to run
+    /// (without a graph) as the step runs them.
+    func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)]
 }

@@ -63,7 +63,9 @@ public final class ParameterStore: @unchecked Sendable {
 
     /// Sets every gradient to zero: one memset over the gradient arena.
     public func zeroGradients() {
-        gradients?.fill(0)
+        profiled(.optimizer) {
+            gradients?.fill(0)
+        }
     }
 
     /// Parameters whose name starts with `prefix` (a sub-module).

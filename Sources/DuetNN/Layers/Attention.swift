@@ -16,11 +16,9 @@ public struct Attention: Sendable {
 
     /// x is [B, N, D]; padded keys (per sample) are ignored.
     public func callAsFunction(_ x: Tensor, keyPadding: KeyPaddingMask? = nil) -> Tensor {
-        let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
-        let parts = qkv(x).reshaped([b, n, 3, heads, d / heads]).permuted([2, 0, 3, 1, 4])
-            .split([1, 1, 1], axis: 0).map { $0.reshaped([b, heads, n, d / heads]) }
-        let attended = Tensor.attention(parts[0], parts[1], parts[2], keyPadding: keyPadding)
-        return proj(attended.transposed(1, 2).reshaped([b, n, d]))
+        // The fused op reads q, k, v inside qkv's output and writes heads side by side: the
+        // permutes and splits of timm's forward never materialise.
+        proj(Tensor.selfAttention(packed: qkv(x), heads: heads, keyPadding: keyPadding))
     }
 }
 
@@ -41,12 +39,6 @@ public struct CrossAttention: Sendable {
 
     /// Queries x [B, N, D] attend to context [B, M, C].
     public func callAsFunction(_ x: Tensor, context: Tensor, keyPadding: KeyPaddingMask? = nil) -> Tensor {
-        let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
-        let m = context.shape[1], hd = d / heads
-        let query = q(x).reshaped([b, n, heads, hd]).transposed(1, 2)
-        let kvParts = kv(context).reshaped([b, m, 2, heads, hd]).permuted([2, 0, 3, 1, 4])
-            .split([1, 1], axis: 0).map { $0.reshaped([b, heads, m, hd]) }
-        let attended = Tensor.attention(query, kvParts[0], kvParts[1], keyPadding: keyPadding)
-        return proj(attended.transposed(1, 2).reshaped([b, n, d]))
+        proj(Tensor.crossAttention(query: q(x), packedKeyValue: kv(context), heads: heads, keyPadding: keyPadding))
     }
 }

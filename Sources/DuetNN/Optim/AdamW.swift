@@ -42,19 +42,21 @@ public final class AdamW: Optimizer, @unchecked Sendable {
     }
 
     public func step(learningRate: Float) {
-        let (spans, values, gradients) = core.prepareStep()
-        let m = expAvg.pointer, v = expAvgSq.pointer
-        // Bias corrections in Double, as Python computes them, then rounded once; the second is a
-        // factor rather than torch's divisor (one division per element fewer, within an ulp).
-        let t = Double(stepCount)
-        let correction1 = 1 - pow(Double(beta1), t)
-        let inverseCorrection2Root = Float(1 / (1 - pow(Double(beta2), t)).squareRoot())
-        let (beta1, beta2, eps, weightDecay) = (beta1, beta2, eps, weightDecay)
-        spans.parallelForEach { rule, range in
-            let lr = learningRate * rule.lrScale
-            adamwKernel(values + range.lowerBound, gradients + range.lowerBound, m + range.lowerBound, v + range.lowerBound,
-                        range.count, decay: rule.decays ? 1 - lr * weightDecay : 1, stepSize: Float(Double(lr) / correction1),
-                        beta1: beta1, beta2: beta2, inverseCorrection2Root: inverseCorrection2Root, eps: eps)
+        profiled(.optimizer) {
+            let (spans, values, gradients) = core.prepareStep()
+            let m = expAvg.pointer, v = expAvgSq.pointer
+            // Bias corrections in Double, as Python computes them, then rounded once; the second is a
+            // factor rather than torch's divisor (one division per element fewer, within an ulp).
+            let t = Double(stepCount)
+            let correction1 = 1 - pow(Double(beta1), t)
+            let inverseCorrection2Root = Float(1 / (1 - pow(Double(beta2), t)).squareRoot())
+            let (beta1, beta2, eps, weightDecay) = (beta1, beta2, eps, weightDecay)
+            spans.parallelForEach { rule, range in
+                let lr = learningRate * rule.lrScale
+                adamwKernel(values + range.lowerBound, gradients + range.lowerBound, m + range.lowerBound, v + range.lowerBound,
+                            range.count, decay: rule.decays ? 1 - lr * weightDecay : 1, stepSize: Float(Double(lr) / correction1),
+                            beta1: beta1, beta2: beta2, inverseCorrection2Root: inverseCorrection2Root, eps: eps)
+            }
         }
     }
 }

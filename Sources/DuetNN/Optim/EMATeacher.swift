@@ -40,23 +40,25 @@ public final class EMATeacher: @unchecked Sendable {
     /// value (buffers, frozen parameters) is copied. `student` is the store given at init (or
     /// one with the same layout).
     public func update(from student: ParameterStore, momentum: Double) {
-        if student !== verifiedStudent {
-            do {
-                try Self.checkLayout(teacher: teacher, student: student, leadingOnly: leadingOnly)
-            } catch {
-                preconditionFailure("EMA update from a store unlike the teacher: \(error)")
+        profiled(.optimizer) {
+            if student !== verifiedStudent {
+                do {
+                    try Self.checkLayout(teacher: teacher, student: student, leadingOnly: leadingOnly)
+                } catch {
+                    preconditionFailure("EMA update from a store unlike the teacher: \(error)")
+                }
+                spans = Self.spans(student, count: teacher.scalarCount)
+                verifiedStudent = student
             }
-            spans = Self.spans(student, count: teacher.scalarCount)
-            verifiedStudent = student
-        }
-        let t = teacher.values!.pointer, s = student.values!.pointer
-        let weight = Float(1 - momentum)
-        spans.current().parallelForEach { rule, range in
-            switch rule {
-            case .average:
-                for i in range { t[i] += weight * (s[i] - t[i]) }
-            case .copy:
-                (t + range.lowerBound).update(from: s + range.lowerBound, count: range.count)
+            let t = teacher.values!.pointer, s = student.values!.pointer
+            let weight = Float(1 - momentum)
+            spans.current().parallelForEach { rule, range in
+                switch rule {
+                case .average:
+                    for i in range { t[i] += weight * (s[i] - t[i]) }
+                case .copy:
+                    (t + range.lowerBound).update(from: s + range.lowerBound, count: range.count)
+                }
             }
         }
     }

@@ -36,27 +36,29 @@ public final class SGD: Optimizer, @unchecked Sendable {
     }
 
     public func step(learningRate: Float) {
-        let (spans, values, gradients) = core.prepareStep()
-        let buffer = momentumBuffer?.pointer
-        let (mu, nesterov, weightDecay) = (momentum, nesterov, weightDecay)
-        spans.parallelForEach { rule, range in
-            let lr = learningRate * rule.lrScale, wd = rule.decays ? weightDecay : 0
-            let p = values + range.lowerBound, g = gradients + range.lowerBound
-            guard let b = buffer.map({ $0 + range.lowerBound }) else {
-                for i in 0..<range.count { p[i] -= lr * (g[i] + wd * p[i]) }
-                return
-            }
-            if nesterov {
-                for i in 0..<range.count {
-                    let d = g[i] + wd * p[i], bi = mu * b[i] + d
-                    b[i] = bi
-                    p[i] -= lr * (d + mu * bi)
+        profiled(.optimizer) {
+            let (spans, values, gradients) = core.prepareStep()
+            let buffer = momentumBuffer?.pointer
+            let (mu, nesterov, weightDecay) = (momentum, nesterov, weightDecay)
+            spans.parallelForEach { rule, range in
+                let lr = learningRate * rule.lrScale, wd = rule.decays ? weightDecay : 0
+                let p = values + range.lowerBound, g = gradients + range.lowerBound
+                guard let b = buffer.map({ $0 + range.lowerBound }) else {
+                    for i in 0..<range.count { p[i] -= lr * (g[i] + wd * p[i]) }
+                    return
                 }
-            } else {
-                for i in 0..<range.count {
-                    let bi = mu * b[i] + (g[i] + wd * p[i])
-                    b[i] = bi
-                    p[i] -= lr * bi
+                if nesterov {
+                    for i in 0..<range.count {
+                        let d = g[i] + wd * p[i], bi = mu * b[i] + d
+                        b[i] = bi
+                        p[i] -= lr * (d + mu * bi)
+                    }
+                } else {
+                    for i in 0..<range.count {
+                        let bi = mu * b[i] + (g[i] + wd * p[i])
+                        b[i] = bi
+                        p[i] -= lr * bi
+                    }
                 }
             }
         }

@@ -4,12 +4,15 @@
 /// One recorded op: the inputs it read and the rule that maps the output's gradient to theirs.
 final class GradNode {
     let name: String
+    /// Which op family the profiler charges this rule's time to.
+    let family: OpFamily
     let inputs: [Tensor]
     /// Returns one gradient per input (nil where an input needs none). Runs with gradients off.
     let rule: (Tensor) -> [Tensor?]
 
     init(name: String, inputs: [Tensor], rule: @escaping (Tensor) -> [Tensor?]) {
         self.name = name
+        family = OpFamily(opName: name)
         self.inputs = inputs
         self.rule = rule
     }
@@ -55,13 +58,18 @@ extension Tensor {
             precondition(count == 1, "backward() without a gradient needs a scalar, shape is \(shape)")
             seed = Tensor.full(shape, 1)
         }
-        let order = topologicalOrder()
+        var order: [Tensor?] = topologicalOrder()
+        let reachesSelf = order.contains { $0 === self }
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
         noGrad {
-            for t in order.reversed() {
+            for i in order.indices.reversed() {
+                // Let go of each tensor once its rule has run, so activations are freed as soon
+                // as backward has consumed them rather than when the whole pass ends.
+                guard let t = order[i] else { continue }
+                order[i] = nil
                 guard let node = t.node else { continue }
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
-                let inputGrads = node.rule(g)
+                let inputGrads = profiled(node.family) { node.rule(g) }
                 precondition(inputGrads.count == node.inputs.count, "\(node.name): rule returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
                 for (input, ig) in zip(node.inputs, inputGrads) {
                     guard input.requiresGrad, let ig else { continue }
@@ -78,7 +86,7 @@ extension Tensor {
                 t.node = nil
             }
         }
-        if node == nil && !order.contains(where: { $0 === self }) { accumulateGrad(seed) }
+        if node == nil && !reachesSelf { accumulateGrad(seed) }
     }
 
     /// Adds `g` to this leaf's gradient (in place when one exists: it may live in an arena).

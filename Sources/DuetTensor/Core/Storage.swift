@@ -13,7 +13,7 @@ public final class Storage: @unchecked Sendable {
     /// A new uninitialised buffer of `count` floats from the current allocator.
     public init(count: Int) {
         let a = TensorAllocator.current
-        let (p, cap) = a.allocate(count: count)
+        let (p, cap) = profiled(.allocator) { a.allocate(count: count) }
         pointer = p
         self.count = count
         capacity = cap
@@ -32,6 +32,7 @@ public final class Storage: @unchecked Sendable {
     }
 
     deinit {
-        allocator?.release(pointer, capacity: capacity)
+        guard let allocator else { return }
+        profiled(.allocator) { allocator.release(pointer, capacity: capacity) }
     }
 }

@@ -1,57 +1,147 @@
-// The row passes of attention between its GEMMs: masked softmax in place (saving log-sum-exp)
-// and the score gradient dS = P ⊙ (dP − Δ) with P recomputed from the saved statistics.
+// Fused attention kernels, one (batch, head) per task over the kernel threads: query blocks of
+// `attentionQueryBlock` rows whose score rows stay in cache (flash attention's blocking), the
+// products on `tileProduct`, and q, k, v, out read and written in place through strides, so
+// neither the heads' permutes nor the score matrix of a whole head is ever materialised.
 
-/// s ← softmax(s + bias) per row in place; lse[r] = log Σ exp(s + bias).
-func attentionSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>?,
-                      logSumExp: UnsafeMutablePointer<Float>) {
-    let p = UncheckedSendable((s, bias, logSumExp))
-    parallelFor(rows, grain: Swift.max(1, 8192 / Swift.max(cols, 1))) { range in
-        let (s, bias, lse) = p.value
-        for r in range {
-            let row = s + r * cols
-            if let bias { for c in 0..<cols { row[c] += bias[c] } }
-            var mx = maxContiguous(row, cols)
-            if mx == -.infinity { mx = 0 }  // every key masked: the row becomes zeros
-            // The exponentials as a pure map (vectorised), then the sum in SIMD16 lanes.
-            for c in 0..<cols { row[c] = fastExp(row[c] - mx) }
-            let sum = sumContiguous(row, cols)
-            let inv: Float = sum > 0 ? 1 / sum : 0
-            for c in 0..<cols { row[c] *= inv }
-            lse[r] = sum > 0 ? mx + logf(sum) : .infinity
-        }
-    }
+/// Where the [rows, d] matrix of (batch b, head h) lives inside a buffer: a [B, H, N, d] tensor
+/// has strides (H·N·d, N·d, d); the q part of a packed qkv [B, N, 3, H, d] has (N·3D, d, 3D).
+struct HeadLayout {
+    let batchStride: Int
+    let headStride: Int
+    let rowStride: Int
+
+    func offset(_ batch: Int, _ head: Int) -> Int { batch * batchStride + head * headStride }
 }
 
-/// p ← exp(p + bias − lse) (the probabilities, from raw scaled scores); dp ← p ⊙ (dp − Δ).
-func attentionScoreGradient(_ p: UnsafeMutablePointer<Float>, _ dp: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
-                            bias: UnsafePointer<Float>?, logSumExp: UnsafeMutablePointer<Float>,
-                            delta: UnsafeMutablePointer<Float>) {
-    let q = UncheckedSendable((p, dp, bias, logSumExp, delta))
-    parallelFor(rows, grain: Swift.max(1, 8192 / Swift.max(cols, 1))) { range in
-        let (p, dp, bias, lse, delta) = q.value
-        for r in range {
-            let pr = p + r * cols, dr = dp + r * cols
-            let l = lse[r], dl = delta[r]
-            if let bias { for c in 0..<cols { pr[c] += bias[c] } }
-            for c in 0..<cols {
-                let prob = fastExp(pr[c] - l)
-                pr[c] = prob
-                dr[c] = prob * (dr[c] - dl)
+/// The shapes and scale of one attention call.
+struct AttentionShape {
+    let batch, heads, queries, keys, headDim: Int
+    let scale: Float
+    /// Keys rounded up to 16: the packed Kᵀ and the score rows are this wide.
+    var paddedKeys: Int { (keys + 15) & ~15 }
+}
+
+/// Query rows per block: 48 rows of scores for 512 keys are 96 KB, which with Kᵀ and Vᵀ stays
+/// in the 512 KB L2 through the backward pass; a multiple of the tile's six rows.
+let attentionQueryBlock = 48
+
+/// out = softmax(q·kᵀ·scale + bias)·v per (batch, head); lse gets log Σ exp per query row
+/// ([B, H, N], contiguous). `bias` is [B, keys] (0 or −∞) or nil.
+func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLayout, k: UnsafePointer<Float>, _ kl: HeadLayout,
+                      v: UnsafePointer<Float>, _ vl: HeadLayout, out: UnsafeMutablePointer<Float>, _ ol: HeadLayout,
+                      lse: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
+    let p = UncheckedSendable((q, k, v, out, lse, bias))
+    let allocator = TensorAllocator.current
+    parallelFor(s.batch * s.heads) { tasks in
+        let (q, k, v, out, lse, bias) = p.value
+        let mp = s.paddedKeys, d = s.headDim
+        let scratch = withAllocator(allocator) { Tensor(uninitializedShape: [d * mp + attentionQueryBlock * mp]) }
+        let kt = scratch.pointer, scores = scratch.pointer + d * mp
+        for task in tasks {
+            let b = task / s.heads, h = task % s.heads
+            packTransposed(k + kl.offset(b, h), rowStride: kl.rowStride, rows: s.keys, cols: d, into: kt, paddedRows: mp)
+            let qh = q + ql.offset(b, h), vh = v + vl.offset(b, h), oh = out + ol.offset(b, h)
+            let lseh = lse + task * s.queries, biasRow = bias.map { $0 + b * s.keys }
+            var r0 = 0
+            while r0 < s.queries {
+                let rows = min(attentionQueryBlock, s.queries - r0)
+                tileProduct(rows: rows, cols: mp, depth: d, alpha: s.scale, qh + r0 * ql.rowStride, aRowStride: ql.rowStride,
+                            aColStride: 1, kt, bRowStride: mp, scores, cRowStride: mp, accumulate: false)
+                for r in 0..<rows {
+                    lseh[r0 + r] = softmaxRow(scores + r * mp, count: s.keys, bias: biasRow)
+                }
+                tileProduct(rows: rows, cols: d, depth: s.keys, alpha: 1, scores, aRowStride: mp, aColStride: 1,
+                            vh, bRowStride: vl.rowStride, oh + r0 * ol.rowStride, cRowStride: ol.rowStride, accumulate: false)
+                r0 += rows
             }
         }
     }
 }
 
-/// out[r] = Σ_c a[r, c]·b[r, c].
-func rowDot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-            rows: Int, cols: Int) {
-    let p = UncheckedSendable((a, b, out))
-    parallelFor(rows, grain: Swift.max(1, 8192 / Swift.max(cols, 1))) { range in
-        let (a, b, out) = p.value
-        for r in range {
-            out[r] = dotContiguous(a + r * cols, b + r * cols, cols)
+/// The gradients of `attentionForward` from the upstream gradient g (laid out as out), with the
+/// probabilities recomputed from lse. dq, dk, dv take the layouts of q, k, v.
+func attentionBackward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLayout, k: UnsafePointer<Float>, _ kl: HeadLayout,
+                       v: UnsafePointer<Float>, _ vl: HeadLayout, g: UnsafePointer<Float>, _ gl: HeadLayout,
+                       lse: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                       dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>) {
+    let p = UncheckedSendable((q, k, v, g, lse, bias, dq, dk, dv))
+    let allocator = TensorAllocator.current
+    parallelFor(s.batch * s.heads) { tasks in
+        let (q, k, v, g, lse, bias, dq, dk, dv) = p.value
+        let mp = s.paddedKeys, d = s.headDim, block = attentionQueryBlock
+        // Scratch from the caller's allocator: worker threads do not see its task-local.
+        let scratch = withAllocator(allocator) { Tensor(uninitializedShape: [2 * d * mp + 2 * block * mp]) }
+        let kt = scratch.pointer, vt = kt + d * mp, probs = vt + d * mp, dprobs = probs + block * mp
+        for task in tasks {
+            let b = task / s.heads, h = task % s.heads
+            let qh = q + ql.offset(b, h), kh = k + kl.offset(b, h), gh = g + gl.offset(b, h)
+            let dqh = dq + ql.offset(b, h), dkh = dk + kl.offset(b, h), dvh = dv + vl.offset(b, h)
+            packTransposed(kh, rowStride: kl.rowStride, rows: s.keys, cols: d, into: kt, paddedRows: mp)
+            packTransposed(v + vl.offset(b, h), rowStride: vl.rowStride, rows: s.keys, cols: d, into: vt, paddedRows: mp)
+            for j in 0..<s.keys {
+                (dkh + j * kl.rowStride).update(repeating: 0, count: d)
+                (dvh + j * vl.rowStride).update(repeating: 0, count: d)
+            }
+            let lseh = lse + task * s.queries, biasRow = bias.map { $0 + b * s.keys }
+            var r0 = 0
+            while r0 < s.queries {
+                let rows = min(block, s.queries - r0)
+                let qb = qh + r0 * ql.rowStride, gb = gh + r0 * gl.rowStride
+                tileProduct(rows: rows, cols: mp, depth: d, alpha: s.scale, qb, aRowStride: ql.rowStride, aColStride: 1,
+                            kt, bRowStride: mp, probs, cRowStride: mp, accumulate: false)
+                tileProduct(rows: rows, cols: mp, depth: d, alpha: 1, gb, aRowStride: gl.rowStride, aColStride: 1,
+                            vt, bRowStride: mp, dprobs, cRowStride: mp, accumulate: false)
+                for r in 0..<rows {
+                    scoreGradientRow(probs + r * mp, dprobs + r * mp, count: s.keys, bias: biasRow, logSumExp: lseh[r0 + r])
+                }
+                // dV += Pᵀ·dO; dQ = dS·K·scale; dK += dSᵀ·Q·scale (dS is in dprobs).
+                tileProduct(rows: s.keys, cols: d, depth: rows, alpha: 1, probs, aRowStride: 1, aColStride: mp,
+                            gb, bRowStride: gl.rowStride, dvh, cRowStride: vl.rowStride, accumulate: true)
+                tileProduct(rows: rows, cols: d, depth: s.keys, alpha: s.scale, dprobs, aRowStride: mp, aColStride: 1,
+                            kh, bRowStride: kl.rowStride, dqh + r0 * ql.rowStride, cRowStride: ql.rowStride, accumulate: false)
+                tileProduct(rows: s.keys, cols: d, depth: rows, alpha: s.scale, dprobs, aRowStride: 1, aColStride: mp,
+                            qb, bRowStride: ql.rowStride, dkh, cRowStride: kl.rowStride, accumulate: true)
+                r0 += rows
+            }
         }
     }
+}
+
+/// dst[c, r] = src[r, c] for a [rows, cols] matrix with row stride; dst rows are `paddedRows`
+/// long and zero past `rows`.
+private func packTransposed(_ src: UnsafePointer<Float>, rowStride: Int, rows: Int, cols: Int,
+                            into dst: UnsafeMutablePointer<Float>, paddedRows: Int) {
+    for r in 0..<rows {
+        let row = src + r * rowStride
+        for c in 0..<cols { dst[c * paddedRows + r] = row[c] }
+    }
+    if paddedRows > rows {
+        for c in 0..<cols { (dst + c * paddedRows + rows).update(repeating: 0, count: paddedRows - rows) }
+    }
+}
+
+/// row ← softmax(row + bias) over `count` entries in place; returns log Σ exp(row + bias)
+/// (+∞ when every key is masked: the row becomes zeros).
+private func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, bias: UnsafePointer<Float>?) -> Float {
+    if let bias { for c in 0..<count { row[c] += bias[c] } }
+    var mx = maxContiguous(row, count)
+    if mx == -.infinity { mx = 0 }
+    // The exponentials as a pure map (vectorised), then the sum in SIMD16 lanes.
+    for c in 0..<count { row[c] = fastExp(row[c] - mx) }
+    let sum = sumContiguous(row, count)
+    let inv: Float = sum > 0 ? 1 / sum : 0
+    for c in 0..<count { row[c] *= inv }
+    return sum > 0 ? mx + logf(sum) : .infinity
+}
+
+/// p ← exp(p + bias − lse) (the probabilities, from raw scaled scores); dp ← p ⊙ (dp − Δ) with
+/// Δ = Σ p·dp, which equals dO·O without keeping O.
+private func scoreGradientRow(_ p: UnsafeMutablePointer<Float>, _ dp: UnsafeMutablePointer<Float>, count: Int,
+                              bias: UnsafePointer<Float>?, logSumExp l: Float) {
+    if let bias { for c in 0..<count { p[c] += bias[c] } }
+    for c in 0..<count { p[c] = fastExp(p[c] - l) }
+    let delta = dotContiguous(p, dp, count)
+    for c in 0..<count { dp[c] = p[c] * (dp[c] - delta) }
 }
 
 #if canImport(Glibc)

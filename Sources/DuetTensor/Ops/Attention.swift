@@ -1,6 +1,6 @@
-// Fused scaled dot-product attention over [B, H, N, d] with an optional key-padding mask.
-// Forward keeps only the log-sum-exp of each score row; backward recomputes the probabilities
-// from it (as flash attention does) instead of storing B·H·N·M of them.
+// Fused scaled dot-product attention with an optional key-padding mask, over [B, H, N, d] heads
+// or straight from packed qkv / kv projections. Forward keeps only the log-sum-exp of each score
+// row; backward recomputes the probabilities from it (as flash attention does).
 
 /// Which keys of each sample are real (true) and which are padding (false), [batch, keys].
 public struct KeyPaddingMask: Sendable, Equatable {
@@ -33,62 +33,81 @@ extension Tensor {
         let (b, h, n, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let m = k.shape[2]
         precondition(k.shape == [b, h, m, d] && v.shape == [b, h, m, d], "attention: q \(q.shape), k \(k.shape), v \(v.shape)")
-        precondition(keyPadding == nil || (keyPadding!.batch == b && keyPadding!.keys == m), "attention: key mask does not fit \(b)×\(m)")
-        let alpha = scale ?? 1 / Float(d).squareRoot()
-        let bias = keyPadding?.additiveBias
-        let out = Tensor(uninitializedShape: q.shape)
-        let lse = Tensor(uninitializedShape: [b, h, n])
-        let scores = Tensor(uninitializedShape: [h, n, m])
-        for bi in 0..<b {
-            let head0 = bi * h
-            for hi in 0..<h {
-                sgemm(transposeA: false, transposeB: true, m: n, n: m, k: d, alpha: alpha,
-                      q.pointer + (head0 + hi) * n * d, k.pointer + (head0 + hi) * m * d, scores.pointer + hi * n * m)
+        let shape = AttentionShape(batch: b, heads: h, queries: n, keys: m, headDim: d, scale: scale ?? 1 / Float(d).squareRoot())
+        let queries = HeadLayout(batchStride: h * n * d, headStride: n * d, rowStride: d)
+        let keys = HeadLayout(batchStride: h * m * d, headStride: m * d, rowStride: d)
+        return fusedAttention(shape, q: (q, 0, queries), k: (k, 0, keys), v: (v, 0, keys), outShape: q.shape, outLayout: queries,
+                              keyPadding: keyPadding)
+    }
+
+    /// Self-attention straight from a fused qkv projection: `qkv` is [B, N, 3·D] laid out as
+    /// [B, N, 3, heads, D/heads] (timm's `qkv` Linear); the result is [B, N, D], heads side by
+    /// side, ready for `proj`. No permute or split is materialised, forward or backward.
+    public static func selfAttention(packed qkv: Tensor, heads: Int, keyPadding: KeyPaddingMask? = nil,
+                                     scale: Float? = nil) -> Tensor {
+        precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "selfAttention: qkv \(qkv.shape) is not [B, N, 3·heads·d]")
+        let (b, n, width) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+        let d = width / heads
+        let shape = AttentionShape(batch: b, heads: heads, queries: n, keys: n, headDim: d, scale: scale ?? 1 / Float(d).squareRoot())
+        let layout = HeadLayout(batchStride: n * 3 * width, headStride: d, rowStride: 3 * width)
+        return fusedAttention(shape, q: (qkv, 0, layout), k: (qkv, width, layout), v: (qkv, 2 * width, layout),
+                              outShape: [b, n, width], outLayout: HeadLayout(batchStride: n * width, headStride: d, rowStride: width),
+                              keyPadding: keyPadding)
+    }
+
+    /// Cross-attention from a query projection [B, N, D] and a fused key-value projection
+    /// [B, M, 2·D] laid out as [B, M, 2, heads, D/heads]; the result is [B, N, D].
+    public static func crossAttention(query: Tensor, packedKeyValue kv: Tensor, heads: Int, keyPadding: KeyPaddingMask? = nil,
+                                      scale: Float? = nil) -> Tensor {
+        precondition(query.rank == 3 && kv.rank == 3 && query.shape[0] == kv.shape[0] && kv.shape[2] == 2 * query.shape[2]
+                     && query.shape[2] % heads == 0, "crossAttention: query \(query.shape), key-value \(kv.shape), \(heads) heads")
+        let (b, n, width, m) = (query.shape[0], query.shape[1], query.shape[2], kv.shape[1])
+        let d = width / heads
+        let shape = AttentionShape(batch: b, heads: heads, queries: n, keys: m, headDim: d, scale: scale ?? 1 / Float(d).squareRoot())
+        let queries = HeadLayout(batchStride: n * width, headStride: d, rowStride: width)
+        let keys = HeadLayout(batchStride: m * 2 * width, headStride: d, rowStride: 2 * width)
+        return fusedAttention(shape, q: (query, 0, queries), k: (kv, 0, keys), v: (kv, width, keys), outShape: [b, n, width],
+                              outLayout: queries, keyPadding: keyPadding)
+    }
+
+    /// One operand: the tensor holding it, the offset of its first element, its head layout.
+    typealias HeadOperand = (tensor: Tensor, offset: Int, layout: HeadLayout)
+
+    /// The attention op behind the three front-ends; q, k, v may share one tensor (packed
+    /// projections), and their gradients then land in one tensor of that shape.
+    private static func fusedAttention(_ s: AttentionShape, q: HeadOperand, k: HeadOperand, v: HeadOperand,
+                                       outShape: [Int], outLayout: HeadLayout, keyPadding: KeyPaddingMask?) -> Tensor {
+        profiled(.attention) {
+            precondition(keyPadding == nil || (keyPadding!.batch == s.batch && keyPadding!.keys == s.keys),
+                         "attention: key mask does not fit \(s.batch)×\(s.keys)")
+            let bias = keyPadding?.additiveBias
+            let out = Tensor(uninitializedShape: outShape)
+            let lse = Tensor(uninitializedShape: [s.batch, s.heads, s.queries])
+            withOptionalPointer(bias) { biasP in
+                attentionForward(s, q: q.tensor.pointer + q.offset, q.layout, k: k.tensor.pointer + k.offset, k.layout,
+                                 v: v.tensor.pointer + v.offset, v.layout, out: out.pointer, outLayout, lse: lse.pointer, bias: biasP)
             }
-            withOptionalPointer(bias, offset: bi * m) { biasRow in
-                attentionSoftmax(scores.pointer, rows: h * n, cols: m, bias: biasRow, logSumExp: lse.pointer + head0 * n)
-            }
-            for hi in 0..<h {
-                sgemm(transposeA: false, transposeB: false, m: n, n: d, k: m,
-                      scores.pointer + hi * n * m, v.pointer + (head0 + hi) * m * d, out.pointer + (head0 + hi) * n * d)
-            }
-        }
-        let o = out.storage
-        return out.recorded("attention", [q, k, v]) { g in
-            let dq = Tensor(uninitializedShape: q.shape), dk = Tensor(uninitializedShape: k.shape)
-            let dv = Tensor(uninitializedShape: v.shape)
-            let delta = Tensor(uninitializedShape: [b, h, n])
-            rowDot(g.pointer, o.pointer, delta.pointer, rows: b * h * n, cols: d)
-            let p = Tensor(uninitializedShape: [h, n, m]), dp = Tensor(uninitializedShape: [h, n, m])
-            for bi in 0..<b {
-                let head0 = bi * h
-                for hi in 0..<h {
-                    let qh = q.pointer + (head0 + hi) * n * d, kh = k.pointer + (head0 + hi) * m * d
-                    let vh = v.pointer + (head0 + hi) * m * d, gh = g.pointer + (head0 + hi) * n * d
-                    sgemm(transposeA: false, transposeB: true, m: n, n: m, k: d, alpha: alpha, qh, kh, p.pointer + hi * n * m)
-                    sgemm(transposeA: false, transposeB: true, m: n, n: m, k: d, gh, vh, dp.pointer + hi * n * m)
+            // Distinct input tensors, each once: a packed qkv is one input whose gradient holds all three.
+            var inputs: [Tensor] = []
+            for t in [q.tensor, k.tensor, v.tensor] where !inputs.contains(where: { $0 === t }) { inputs.append(t) }
+            return out.recorded("attention", inputs) { g in
+                let grads = inputs.map { Tensor(uninitializedShape: $0.shape) }
+                func gradient(_ o: HeadOperand) -> UnsafeMutablePointer<Float> {
+                    grads[inputs.firstIndex { $0 === o.tensor }!].pointer + o.offset
                 }
-                withOptionalPointer(bias, offset: bi * m) { biasRow in
-                    attentionScoreGradient(p.pointer, dp.pointer, rows: h * n, cols: m, bias: biasRow,
-                                           logSumExp: lse.pointer + head0 * n, delta: delta.pointer + head0 * n)
+                withOptionalPointer(bias) { biasP in
+                    attentionBackward(s, q: q.tensor.pointer + q.offset, q.layout, k: k.tensor.pointer + k.offset, k.layout,
+                                      v: v.tensor.pointer + v.offset, v.layout, g: g.pointer, outLayout, lse: lse.pointer, bias: biasP,
+                                      dq: gradient(q), dk: gradient(k), dv: gradient(v))
                 }
-                for hi in 0..<h {
-                    let qh = q.pointer + (head0 + hi) * n * d, kh = k.pointer + (head0 + hi) * m * d
-                    let gh = g.pointer + (head0 + hi) * n * d
-                    let ph = p.pointer + hi * n * m, dsh = dp.pointer + hi * n * m
-                    // dV = Pᵀ·dO; dQ = dS·K·scale; dK = dSᵀ·Q·scale
-                    sgemm(transposeA: true, transposeB: false, m: m, n: d, k: n, ph, gh, dv.pointer + (head0 + hi) * m * d)
-                    sgemm(transposeA: false, transposeB: false, m: n, n: d, k: m, alpha: alpha, dsh, kh, dq.pointer + (head0 + hi) * n * d)
-                    sgemm(transposeA: true, transposeB: false, m: m, n: d, k: n, alpha: alpha, dsh, qh, dk.pointer + (head0 + hi) * m * d)
-                }
+                return zip(inputs, grads).map { $0.requiresGrad ? $1 : nil }
             }
-            return [q.requiresGrad ? dq : nil, k.requiresGrad ? dk : nil, v.requiresGrad ? dv : nil]
         }
     }
 }
 
-/// Calls `body` with a pointer to `values[offset...]`, or nil when there are no values.
-private func withOptionalPointer<R>(_ values: [Float]?, offset: Int, _ body: (UnsafePointer<Float>?) -> R) -> R {
+/// Calls `body` with a pointer to `values`, or nil when there are no values.
+private func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let values else { return body(nil) }
-    return values.withUnsafeBufferPointer { body($0.baseAddress! + offset) }
+    return values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

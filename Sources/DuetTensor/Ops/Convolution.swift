@@ -26,29 +26,31 @@ public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
 /// axis, dilation 1. Output: [B, out, spatial…] with PyTorch's output size.
 public func convolution(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                         stride: [Int], padding: [Int], groups: Int = 1) -> Tensor {
-    let n = weight.rank - 2
-    precondition(x.rank == n + 2, "convolution: input \(x.shape) does not match weight \(weight.shape)")
-    let batch = x.shape[0], channels = x.shape[1], outChannels = weight.shape[0]
-    precondition(groups > 0 && channels == weight.shape[1] * groups && outChannels % groups == 0,
-                 "convolution: \(channels) input channels, weight \(weight.shape) and \(groups) groups do not agree")
-    if let bias { precondition(bias.shape == [outChannels], "convolution: bias \(bias.shape) for \(outChannels) outputs") }
-    let window = SlidingWindow(spatial: Array(x.shape[2...]), kernel: Array(weight.shape[2...]),
-                               stride: stride, padding: padding)
-    let plan = ConvolutionPlan(window: window, batch: batch, channels: channels,
-                               outChannels: outChannels, groups: groups)
-    let out = Tensor(uninitializedShape: [batch, outChannels] + window.outputShape)
-    plan.forward(x.pointer, weight.pointer, bias?.pointer, out.pointer)
-    var inputs = [x, weight]
-    if let bias { inputs.append(bias) }
-    return out.recorded("convolution", inputs) { g in
-        let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
-        let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
-        plan.backward(g.pointer, x.pointer, weight.pointer, gx?.pointer, gw?.pointer)
-        guard let bias else { return [gx, gw] }
-        guard bias.requiresGrad else { return [gx, gw, nil] }
-        let gb = Tensor(uninitializedShape: bias.shape)
-        sumPlanesPerChannel(g.pointer, batch: batch, channels: outChannels, plane: window.outputCount, into: gb.pointer)
-        return [gx, gw, gb]
+    profiled(.gemm) {
+        let n = weight.rank - 2
+        precondition(x.rank == n + 2, "convolution: input \(x.shape) does not match weight \(weight.shape)")
+        let batch = x.shape[0], channels = x.shape[1], outChannels = weight.shape[0]
+        precondition(groups > 0 && channels == weight.shape[1] * groups && outChannels % groups == 0,
+                     "convolution: \(channels) input channels, weight \(weight.shape) and \(groups) groups do not agree")
+        if let bias { precondition(bias.shape == [outChannels], "convolution: bias \(bias.shape) for \(outChannels) outputs") }
+        let window = SlidingWindow(spatial: Array(x.shape[2...]), kernel: Array(weight.shape[2...]),
+                                   stride: stride, padding: padding)
+        let plan = ConvolutionPlan(window: window, batch: batch, channels: channels,
+                                   outChannels: outChannels, groups: groups)
+        let out = Tensor(uninitializedShape: [batch, outChannels] + window.outputShape)
+        plan.forward(x.pointer, weight.pointer, bias?.pointer, out.pointer)
+        var inputs = [x, weight]
+        if let bias { inputs.append(bias) }
+        return out.recorded("convolution", inputs) { g in
+            let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
+            let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
+            plan.backward(g.pointer, x.pointer, weight.pointer, gx?.pointer, gw?.pointer)
+            guard let bias else { return [gx, gw] }
+            guard bias.requiresGrad else { return [gx, gw, nil] }
+            let gb = Tensor(uninitializedShape: bias.shape)
+            sumPlanesPerChannel(g.pointer, batch: batch, channels: outChannels, plane: window.outputCount, into: gb.pointer)
+            return [gx, gw, gb]
+        }
     }
 }
 

@@ -6,48 +6,52 @@ public enum LinearActivation: Sendable { case none, gelu, geluTanh }
 extension Tensor {
     /// y = x·Wᵀ + b. `x` is [..., in], `weight` is [out, in] (PyTorch's layout), `bias` is [out].
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, activation: LinearActivation = .none) -> Tensor {
-        let inF = weight.shape[1], outF = weight.shape[0]
-        precondition(weight.rank == 2 && x.shape.last == inF, "linear: input \(x.shape) does not match weight \(weight.shape)")
-        precondition(bias == nil || bias!.shape == [outF], "linear: bias \(bias!.shape) does not match \(outF) outputs")
-        let rows = x.count / Swift.max(inF, 1)
-        let outShape = Array(x.shape.dropLast()) + [outF]
-        // With an activation, keep the pre-activation: the derivative needs it.
-        let pre = Tensor(uninitializedShape: outShape)
-        if let bias {
-            fillRows(pre.pointer, rows: rows, with: bias.pointer, cols: outF)
-        }
-        sgemm(transposeA: false, transposeB: true, m: rows, n: outF, k: inF, x.pointer, weight.pointer,
-              beta: bias == nil ? 0 : 1, pre.pointer)
-        let out: Tensor
-        switch activation {
-        case .none: out = pre
-        case .gelu, .geluTanh:
-            out = Tensor(uninitializedShape: outShape)
-            unaryForward(activation == .gelu ? .geluErf : .geluTanh, pre.pointer, out.pointer, out.count)
-        }
-        let saved = activation == .none ? nil : pre.storage
-        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        return out.recorded("linear", inputs) { g in
-            var gh = g
-            if let saved {
-                gh = Tensor(uninitializedShape: outShape)
-                unaryBackward(activation == .gelu ? .geluErf : .geluTanh, saved.pointer, saved.pointer, g.pointer, gh.pointer, gh.count)
-            }
-            var grads: [Tensor?] = [nil, nil]
-            if x.requiresGrad {
-                let gx = Tensor(uninitializedShape: x.shape)
-                sgemm(transposeA: false, transposeB: false, m: rows, n: inF, k: outF, gh.pointer, weight.pointer, gx.pointer)
-                grads[0] = gx
-            }
-            if weight.requiresGrad {
-                let gw = Tensor(uninitializedShape: weight.shape)
-                sgemm(transposeA: true, transposeB: false, m: outF, n: inF, k: rows, gh.pointer, x.pointer, gw.pointer)
-                grads[1] = gw
-            }
+        profiled(.gemm) {
+            let inF = weight.shape[1], outF = weight.shape[0]
+            precondition(weight.rank == 2 && x.shape.last == inF, "linear: input \(x.shape) does not match weight \(weight.shape)")
+            precondition(bias == nil || bias!.shape == [outF], "linear: bias \(bias!.shape) does not match \(outF) outputs")
+            let rows = x.count / Swift.max(inF, 1)
+            let outShape = Array(x.shape.dropLast()) + [outF]
+            // With an activation, keep the pre-activation: the derivative needs it.
+            let pre = Tensor(uninitializedShape: outShape)
             if let bias {
-                grads.append(bias.requiresGrad ? sumToShape(gh, [outF]) : nil)
+                fillRows(pre.pointer, rows: rows, with: bias.pointer, cols: outF)
             }
-            return grads
+            sgemm(transposeA: false, transposeB: true, m: rows, n: outF, k: inF, x.pointer, weight.pointer,
+                  beta: bias == nil ? 0 : 1, pre.pointer)
+            let out: Tensor
+            switch activation {
+            case .none: out = pre
+            case .gelu, .geluTanh:
+                out = Tensor(uninitializedShape: outShape)
+                profiled(.gelu) { unaryForward(activation == .gelu ? .geluErf : .geluTanh, pre.pointer, out.pointer, out.count) }
+            }
+            let saved = activation == .none ? nil : pre.storage
+            let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+            return out.recorded("linear", inputs) { g in
+                var gh = g
+                if let saved {
+                    gh = Tensor(uninitializedShape: outShape)
+                    profiled(.gelu) {
+                        unaryBackward(activation == .gelu ? .geluErf : .geluTanh, saved.pointer, saved.pointer, g.pointer, gh.pointer, gh.count)
+                    }
+                }
+                var grads: [Tensor?] = [nil, nil]
+                if x.requiresGrad {
+                    let gx = Tensor(uninitializedShape: x.shape)
+                    sgemm(transposeA: false, transposeB: false, m: rows, n: inF, k: outF, gh.pointer, weight.pointer, gx.pointer)
+                    grads[0] = gx
+                }
+                if weight.requiresGrad {
+                    let gw = Tensor(uninitializedShape: weight.shape)
+                    sgemm(transposeA: true, transposeB: false, m: outF, n: inF, k: rows, gh.pointer, x.pointer, gw.pointer)
+                    grads[1] = gw
+                }
+                if let bias {
+                    grads.append(bias.requiresGrad ? sumToShape(gh, [outF]) : nil)
+                }
+                return grads
+            }
         }
     }
 }

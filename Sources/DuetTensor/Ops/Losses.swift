@@ -10,20 +10,22 @@
 /// zeros gives 0 and zero gradients (PyTorch's formula gives 0/0), so a step with nothing to
 /// predict does not poison a run. The mask gets no gradient; `target` does when it requires one.
 public func mseLoss(_ pred: Tensor, _ target: Tensor, mask: Tensor? = nil) -> Tensor {
-    let (rows, width) = lossRows(pred, target, "mseLoss")
-    if let mask {
-        precondition(mask.count == rows, "mseLoss: mask of shape \(mask.shape) does not give one weight per token of \(pred.shape)")
-    }
-    let weight = mask.map { $0.sumAll() } ?? Double(rows)
-    let total = maskedMSEForward(pred.pointer, target.pointer, mask?.pointer, rows: rows, width: width)
-    let out = Tensor(shape: [], scalars: [weight != 0 ? Float(total / weight) : 0])
-    return out.recorded("mseLoss", [pred, target]) { g in
-        let gp = Tensor.zeros(pred.shape)
-        if weight != 0 {
-            let scale = g.pointer[0] * 2 / Float(Double(width) * weight)
-            maskedMSEBackward(pred.pointer, target.pointer, mask?.pointer, gp.pointer, rows: rows, width: width, scale: scale)
+    profiled(.elementwise) {
+        let (rows, width) = lossRows(pred, target, "mseLoss")
+        if let mask {
+            precondition(mask.count == rows, "mseLoss: mask of shape \(mask.shape) does not give one weight per token of \(pred.shape)")
         }
-        return predictionGradients(gp, pred, target)
+        let weight = mask.map { $0.sumAll() } ?? Double(rows)
+        let total = maskedMSEForward(pred.pointer, target.pointer, mask?.pointer, rows: rows, width: width)
+        let out = Tensor(shape: [], scalars: [weight != 0 ? Float(total / weight) : 0])
+        return out.recorded("mseLoss", [pred, target]) { g in
+            let gp = Tensor.zeros(pred.shape)
+            if weight != 0 {
+                let scale = g.pointer[0] * 2 / Float(Double(width) * weight)
+                maskedMSEBackward(pred.pointer, target.pointer, mask?.pointer, gp.pointer, rows: rows, width: width, scale: scale)
+            }
+            return predictionGradients(gp, pred, target)
+        }
     }
 }
 

@@ -10,22 +10,26 @@ extension Tensor {
 
     /// Sum along `axis`.
     public func sum(axis: Int, keepingDims keep: Bool = false) -> Tensor {
-        let ax = normalizedAxis(axis)
-        let (outer, size, inner) = splitAround(shape, axis: ax)
-        let out = Tensor(uninitializedShape: reducedShape(ax, keep: keep))
-        reduceAxisKernel(.sum, pointer, out.pointer, outer: outer, size: size, inner: inner)
-        let inShape = shape, keptShape = reducedShape(ax, keep: true)
-        return out.recorded("sum", [self]) { g in
-            [g.reshaped(keptShape).broadcast(axis: ax, to: inShape)]
+        profiled(.elementwise) {
+            let ax = normalizedAxis(axis)
+            let (outer, size, inner) = splitAround(shape, axis: ax)
+            let out = Tensor(uninitializedShape: reducedShape(ax, keep: keep))
+            reduceAxisKernel(.sum, pointer, out.pointer, outer: outer, size: size, inner: inner)
+            let inShape = shape, keptShape = reducedShape(ax, keep: true)
+            return out.recorded("sum", [self]) { g in
+                [g.reshaped(keptShape).broadcast(axis: ax, to: inShape)]
+            }
         }
     }
 
     /// Sum of every element, as a one-element tensor of shape [].
     public func sum() -> Tensor {
-        let out = Tensor(uninitializedShape: [])
-        out.pointer[0] = Float(sumAll())
-        let inShape = shape
-        return out.recorded("sumAll", [self]) { g in [Tensor.full(inShape, g.pointer[0])] }
+        profiled(.elementwise) {
+            let out = Tensor(uninitializedShape: [])
+            out.pointer[0] = Float(sumAll())
+            let inShape = shape
+            return out.recorded("sumAll", [self]) { g in [Tensor.full(inShape, g.pointer[0])] }
+        }
     }
 
     /// Double-precision sum of all elements (for metrics and gradient checks).

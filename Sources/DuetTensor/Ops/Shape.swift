@@ -3,13 +3,15 @@
 extension Tensor {
     /// Axes reordered (out axis i is self axis `order[i]`), materialised.
     public func permuted(_ order: [Int]) -> Tensor {
-        precondition(order.sorted() == Array(0..<rank), "permutation \(order) does not fit rank \(rank)")
-        if order == Array(0..<rank) { return self }
-        let out = Tensor(uninitializedShape: order.map { shape[$0] })
-        permuteKernel(pointer, shape: shape, order: order, out.pointer)
-        var inverse = [Int](repeating: 0, count: rank)
-        for (i, o) in order.enumerated() { inverse[o] = i }
-        return out.recorded("permute", [self]) { g in [g.permuted(inverse)] }
+        profiled(.elementwise) {
+            precondition(order.sorted() == Array(0..<rank), "permutation \(order) does not fit rank \(rank)")
+            if order == Array(0..<rank) { return self }
+            let out = Tensor(uninitializedShape: order.map { shape[$0] })
+            permuteKernel(pointer, shape: shape, order: order, out.pointer)
+            var inverse = [Int](repeating: 0, count: rank)
+            for (i, o) in order.enumerated() { inverse[o] = i }
+            return out.recorded("permute", [self]) { g in [g.permuted(inverse)] }
+        }
     }
 
     /// Two axes swapped (the last two by default), materialised.
@@ -21,44 +23,48 @@ extension Tensor {
 
     /// Tensors joined along `axis`; all other axes must agree.
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
-        precondition(!tensors.isEmpty, "concat of no tensors")
-        let first = tensors[0]
-        let ax = first.normalizedAxis(axis)
-        for t in tensors {
-            precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == ax || t.shape[$0] == first.shape[$0] },
-                         "concat: \(t.shape) does not match \(first.shape) off axis \(ax)")
-        }
-        var outShape = first.shape
-        outShape[ax] = tensors.reduce(0) { $0 + $1.shape[ax] }
-        let out = Tensor(uninitializedShape: outShape)
-        let (outer, _, inner) = splitAround(outShape, axis: ax)
-        var offset = 0
-        var offsets: [Int] = []
-        for t in tensors {
-            offsets.append(offset)
-            copyAlongAxis(t.pointer, out.pointer, outer: outer, size: t.shape[ax], inner: inner,
-                          offset: offset, axisSize: outShape[ax], gather: false)
-            offset += t.shape[ax]
-        }
-        return out.recorded("concat", tensors) { g in
-            zip(tensors, offsets).map { t, off in t.requiresGrad ? g.narrowed(axis: ax, start: off, length: t.shape[ax]) : nil }
+        profiled(.elementwise) {
+            precondition(!tensors.isEmpty, "concat of no tensors")
+            let first = tensors[0]
+            let ax = first.normalizedAxis(axis)
+            for t in tensors {
+                precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == ax || t.shape[$0] == first.shape[$0] },
+                             "concat: \(t.shape) does not match \(first.shape) off axis \(ax)")
+            }
+            var outShape = first.shape
+            outShape[ax] = tensors.reduce(0) { $0 + $1.shape[ax] }
+            let out = Tensor(uninitializedShape: outShape)
+            let (outer, _, inner) = splitAround(outShape, axis: ax)
+            var offset = 0
+            var offsets: [Int] = []
+            for t in tensors {
+                offsets.append(offset)
+                copyAlongAxis(t.pointer, out.pointer, outer: outer, size: t.shape[ax], inner: inner,
+                              offset: offset, axisSize: outShape[ax], gather: false)
+                offset += t.shape[ax]
+            }
+            return out.recorded("concat", tensors) { g in
+                zip(tensors, offsets).map { t, off in t.requiresGrad ? g.narrowed(axis: ax, start: off, length: t.shape[ax]) : nil }
+            }
         }
     }
 
     /// `length` entries of `axis` from `start`, copied.
     public func narrowed(axis: Int, start: Int, length: Int) -> Tensor {
-        let ax = normalizedAxis(axis)
-        precondition(start >= 0 && length >= 0 && start + length <= shape[ax], "narrow \(start)..<\(start + length) out of axis \(ax) of \(shape)")
-        var outShape = shape
-        outShape[ax] = length
-        let out = Tensor(uninitializedShape: outShape)
-        let (outer, size, inner) = splitAround(shape, axis: ax)
-        copyAlongAxis(pointer, out.pointer, outer: outer, size: length, inner: inner, offset: start, axisSize: size, gather: true)
-        let inShape = shape
-        return out.recorded("narrow", [self]) { g in
-            let gx = Tensor.zeros(inShape)
-            copyAlongAxis(g.pointer, gx.pointer, outer: outer, size: length, inner: inner, offset: start, axisSize: size, gather: false)
-            return [gx]
+        profiled(.elementwise) {
+            let ax = normalizedAxis(axis)
+            precondition(start >= 0 && length >= 0 && start + length <= shape[ax], "narrow \(start)..<\(start + length) out of axis \(ax) of \(shape)")
+            var outShape = shape
+            outShape[ax] = length
+            let out = Tensor(uninitializedShape: outShape)
+            let (outer, size, inner) = splitAround(shape, axis: ax)
+            copyAlongAxis(pointer, out.pointer, outer: outer, size: length, inner: inner, offset: start, axisSize: size, gather: true)
+            let inShape = shape
+            return out.recorded("narrow", [self]) { g in
+                let gx = Tensor.zeros(inShape)
+                copyAlongAxis(g.pointer, gx.pointer, outer: outer, size: length, inner: inner, offset: start, axisSize: size, gather: false)
+                return [gx]
+            }
         }
     }
 

@@ -25,39 +25,43 @@ public struct TokenIndices: Sendable, Equatable {
 extension Tensor {
     /// Rows `indices[b, k]` of each sample of [B, N, D] → [B, K, D].
     public func gatheringTokens(_ indices: TokenIndices) -> Tensor {
-        precondition(rank == 3 && shape[0] == indices.batch, "gatheringTokens: \(shape) with \(indices.batch) index rows")
-        let (b, n, d, k) = (shape[0], shape[1], shape[2], indices.count)
-        precondition(indices.values.allSatisfy { $0 >= 0 && Int($0) < n }, "token index out of 0..<\(n)")
-        let out = Tensor(uninitializedShape: [b, k, d])
-        moveTokens(indices, from: pointer, fromTokens: n, to: out.pointer, toTokens: k, d: d, gather: true)
-        let inShape = shape
-        return out.recorded("gatherTokens", [self]) { g in
-            let gx = Tensor.zeros(inShape)
-            accumulateTokens(indices, from: g.pointer, into: gx.pointer, tokens: n, d: d)
-            return [gx]
+        profiled(.elementwise) {
+            precondition(rank == 3 && shape[0] == indices.batch, "gatheringTokens: \(shape) with \(indices.batch) index rows")
+            let (b, n, d, k) = (shape[0], shape[1], shape[2], indices.count)
+            precondition(indices.values.allSatisfy { $0 >= 0 && Int($0) < n }, "token index out of 0..<\(n)")
+            let out = Tensor(uninitializedShape: [b, k, d])
+            moveTokens(indices, from: pointer, fromTokens: n, to: out.pointer, toTokens: k, d: d, gather: true)
+            let inShape = shape
+            return out.recorded("gatherTokens", [self]) { g in
+                let gx = Tensor.zeros(inShape)
+                accumulateTokens(indices, from: g.pointer, into: gx.pointer, tokens: n, d: d)
+                return [gx]
+            }
         }
     }
 
     /// A copy of `base` [B, N, D] whose rows `indices[b, k]` are replaced by `self` [B, K, D]
     /// (indices distinct within a sample).
     public func scatteringTokens(_ indices: TokenIndices, into base: Tensor) -> Tensor {
-        precondition(rank == 3 && base.rank == 3 && shape[0] == base.shape[0] && shape[2] == base.shape[2]
-                     && shape[0] == indices.batch && shape[1] == indices.count,
-                     "scatteringTokens: \(shape) into \(base.shape) with \(indices.batch)×\(indices.count) indices")
-        let (n, d, k) = (base.shape[1], base.shape[2], indices.count)
-        precondition(indices.values.allSatisfy { $0 >= 0 && Int($0) < n }, "token index out of 0..<\(n)")
-        let out = base.copy()
-        moveTokens(indices, from: pointer, fromTokens: k, to: out.pointer, toTokens: n, d: d, gather: false)
-        return out.recorded("scatterTokens", [self, base]) { g in
-            var gSrc: Tensor?, gBase: Tensor?
-            if self.requiresGrad { gSrc = g.gatheringTokens(indices) }
-            if base.requiresGrad {
-                let gb = g.copy()
-                let zeros = Tensor.zeros([indices.batch, k, d])
-                moveTokens(indices, from: zeros.pointer, fromTokens: k, to: gb.pointer, toTokens: n, d: d, gather: false)
-                gBase = gb
+        profiled(.elementwise) {
+            precondition(rank == 3 && base.rank == 3 && shape[0] == base.shape[0] && shape[2] == base.shape[2]
+                         && shape[0] == indices.batch && shape[1] == indices.count,
+                         "scatteringTokens: \(shape) into \(base.shape) with \(indices.batch)×\(indices.count) indices")
+            let (n, d, k) = (base.shape[1], base.shape[2], indices.count)
+            precondition(indices.values.allSatisfy { $0 >= 0 && Int($0) < n }, "token index out of 0..<\(n)")
+            let out = base.copy()
+            moveTokens(indices, from: pointer, fromTokens: k, to: out.pointer, toTokens: n, d: d, gather: false)
+            return out.recorded("scatterTokens", [self, base]) { g in
+                var gSrc: Tensor?, gBase: Tensor?
+                if self.requiresGrad { gSrc = g.gatheringTokens(indices) }
+                if base.requiresGrad {
+                    let gb = g.copy()
+                    let zeros = Tensor.zeros([indices.batch, k, d])
+                    moveTokens(indices, from: zeros.pointer, fromTokens: k, to: gb.pointer, toTokens: n, d: d, gather: false)
+                    gBase = gb
+                }
+                return [gSrc, gBase]
             }
-            return [gSrc, gBase]
         }
     }
 }

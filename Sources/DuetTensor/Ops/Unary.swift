@@ -7,14 +7,16 @@ public enum GELUApproximation: Sendable { case none, tanh }
 extension Tensor {
     /// f applied per element, recorded for autograd.
     public func apply(_ f: UnaryFunction) -> Tensor {
-        let out = Tensor(uninitializedShape: shape)
-        unaryForward(f, pointer, out.pointer, count)
-        // The rule keeps the output's storage, not the output: the output holds the rule.
-        let y = out.storage
-        return out.recorded("\(f)", [self]) { [self] g in
-            let gx = Tensor(uninitializedShape: shape)
-            unaryBackward(f, pointer, y.pointer, g.pointer, gx.pointer, count)
-            return [gx]
+        profiled(f == .geluErf || f == .geluTanh ? .gelu : .elementwise) {
+            let out = Tensor(uninitializedShape: shape)
+            unaryForward(f, pointer, out.pointer, count)
+            // The rule keeps the output's storage, not the output: the output holds the rule.
+            let y = out.storage
+            return out.recorded("\(f)", [self]) { [self] g in
+                let gx = Tensor(uninitializedShape: shape)
+                unaryBackward(f, pointer, y.pointer, g.pointer, gx.pointer, count)
+                return [gx]
+            }
         }
     }
 

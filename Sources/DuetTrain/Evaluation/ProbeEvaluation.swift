@@ -50,7 +50,8 @@ public struct ProbeEvaluation {
             values["probe/\(modality.rawValue)_acc"] = probe.accuracy(train: train[modality]!, test: test[modality]!, classes: classes)
         }
         if let audio = test[.audio], let video = test[.video] {
-            let recall = RetrievalRecall(audio: audio.features, video: video.features, ks: [1, 5])
+            let recall = RetrievalRecall(audio: objective.retrievalEmbedding(audio.features, modality: .audio),
+                                         video: objective.retrievalEmbedding(video.features, modality: .video), ks: [1, 5])
             values["retrieval/a2v_r1"] = recall.audioToVideo[1]
             values["retrieval/a2v_r5"] = recall.audioToVideo[5]
             values["retrieval/v2a_r1"] = recall.videoToAudio[1]

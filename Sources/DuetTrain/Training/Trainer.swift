@@ -64,7 +64,7 @@ public final class Trainer {
     /// `console` nil prints nothing.
     public init(config: RunConfig, objective: any PretrainingObjective, source: any BatchSource,
                 heldOut: (any BatchSource)? = nil, probe: ProbeEvaluation? = nil, run: RunFolder? = nil, console: ConsoleProgress? = nil,
-                rank: Int = 0, resumingFrom checkpoint: Checkpoint? = nil) throws(TrainError) {
+                rank: Int = 0, resumingFrom checkpoint: Checkpoint? = nil, lrScales: [String: Float] = [:]) throws(TrainError) {
         do { try config.validate() } catch { throw .config(error) }
         self.config = config
         self.objective = objective
@@ -73,7 +73,7 @@ public final class Trainer {
         self.probe = probe
         self.run = run
         self.rank = rank
-        optimizer = try Self.makeOptimizer(config.optim, store: objective.store)
+        optimizer = try Self.makeOptimizer(config.optim, store: objective.store, lrScales: lrScales)
         schedule = Self.makeSchedule(config)
         var notes: [String] = []
         if let checkpoint {
@@ -255,14 +255,15 @@ public final class Trainer {
         return state
     }
 
-    static func makeOptimizer(_ optim: OptimConfig, store: ParameterStore) throws(TrainError) -> any Optimizer {
+    /// `lrScales`: per-parameter learning-rate scales (layer-wise decay of a fine-tuning run).
+    static func makeOptimizer(_ optim: OptimConfig, store: ParameterStore, lrScales: [String: Float] = [:]) throws(TrainError) -> any Optimizer {
         do {
             switch optim.name {
             case .adamw:
                 return try AdamW(store, beta1: Float(optim.betas[0]), beta2: Float(optim.betas[1]), eps: Float(optim.eps),
-                                 weightDecay: Float(optim.weightDecay))
+                                 weightDecay: Float(optim.weightDecay), lrScales: lrScales)
             case .sgd:
-                return try SGD(store, momentum: Float(optim.momentum), weightDecay: Float(optim.weightDecay))
+                return try SGD(store, momentum: Float(optim.momentum), weightDecay: Float(optim.weightDecay), lrScales: lrScales)
             }
         } catch {
             throw .optimizer(error)
