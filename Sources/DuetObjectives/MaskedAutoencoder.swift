@@ -5,7 +5,7 @@ import DuetNN
 import DuetTensor
 
 public struct MaskedAutoencoder: PretrainingObjective {
-    public enum Modality: String, Sendable { case audio, video }
+    public typealias Modality = DuetObjectives.Modality
 
     public let modality: Modality
     public let store: ParameterStore
@@ -30,9 +30,7 @@ public struct MaskedAutoencoder: PretrainingObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        guard let x = modality == .audio ? batch.audio : batch.video else {
-            throw .missingModality(objective: name, modality: modality.rawValue)
-        }
+        let x = try require(modality, in: batch)
         let expected = expectedInputShape(batch: x.shape[0])
         guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
         let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
@@ -42,14 +40,34 @@ public struct MaskedAutoencoder: PretrainingObjective {
         return ObjectiveOutput(loss: loss, metrics: ["loss": Double(loss.item)])
     }
 
+    public var encodedModalities: [Modality] { [modality] }
+
+    /// The patch tokens after the encoder's final norm (the class token left out), as MAE's
+    /// linear probes read them.
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
+        let x = try require(modality, in: batch)
+        let expected = expectedInputShape(batch: x.shape[0])
+        guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
+        return noGrad {
+            let tokens = encoder(x, mask: nil, context: context)
+            return encoder.hasClassToken ? tokens.narrowed(axis: 1, start: 1, length: encoder.grid.tokens) : tokens
+        }
+    }
+
     /// The reconstruction targets: AudioMAE normalises each patch over its values; VideoMAE
     /// each channel of each tubelet with the standard deviation outside the epsilon.
     public func targets(_ x: Tensor) -> Tensor {
-        let patches = encoder.grid.patchify(x).detached()
-        guard normalizeTargets else { return patches }
+        Self.targets(x, grid: encoder.grid, modality: modality, normalize: normalizeTargets)
+    }
+
+    /// The reconstruction targets of `x` cut by `grid` (shared with MAViL's reconstruction).
+    public static func targets(_ x: Tensor, grid: TokenGrid, modality: Modality, normalize: Bool) -> Tensor {
+        let patches = grid.patchify(x).detached()
+        guard normalize else { return patches }
         switch modality {
         case .audio: return normalizedPatchTargets(patches)
-        case .video: return Patchify.videoMAETargets(patches, channels: encoder.grid.channels)
+        case .video: return Patchify.videoMAETargets(patches, channels: grid.channels)
         }
     }
 

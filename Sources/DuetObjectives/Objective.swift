@@ -3,6 +3,11 @@
 import DuetNN
 import DuetTensor
 
+/// The two streams of an audio-visual clip.
+public enum Modality: String, Sendable, CaseIterable {
+    case audio, video
+}
+
 /// One batch as objectives see it (DuetTrain turns the loader's batches into this).
 public struct ObjectiveBatch: Sendable {
     /// Filterbanks as one-channel images [B, 1, frames, mels], normalised.
@@ -13,16 +18,23 @@ public struct ObjectiveBatch: Sendable {
     public var audioLengths: [Int]?
     public var videoLengths: [Int]?
     public var ids: [String]
+    /// Label indices per sample (a word's class, a transcript's symbols), when the data has labels.
+    public var labels: [[Int32]]?
 
-    public init(audio: Tensor? = nil, video: Tensor? = nil, audioLengths: [Int]? = nil, videoLengths: [Int]? = nil, ids: [String] = []) {
+    public init(audio: Tensor? = nil, video: Tensor? = nil, audioLengths: [Int]? = nil, videoLengths: [Int]? = nil,
+                ids: [String] = [], labels: [[Int32]]? = nil) {
         self.audio = audio
         self.video = video
         self.audioLengths = audioLengths
         self.videoLengths = videoLengths
         self.ids = ids
+        self.labels = labels
     }
 
     public var batchSize: Int { audio?.shape[0] ?? video?.shape[0] ?? 0 }
+
+    /// The input of one modality, or nil when the batch lacks it.
+    public func input(_ modality: Modality) -> Tensor? { modality == .audio ? audio : video }
 }
 
 /// What a batch turned into.
@@ -61,10 +73,38 @@ public protocol PretrainingObjective {
     func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput
     /// Runs after each optimizer step (EMA teachers update here).
     func afterOptimizerStep(_ step: Int, totalSteps: Int)
+    /// Stores besides `store` that change during training and so belong in every checkpoint, by
+    /// file stem: `["teacher": ema]` is saved as `teacher.safetensors` and restored on resume.
+    /// Frozen teachers loaded from a path in the config are not listed.
+    var checkpointedStores: [String: ParameterStore] { get }
+    /// The modalities `encode` can run.
+    var encodedModalities: [Modality] { get }
+    /// The encoder's token features `[B, N, D]` of the whole, unmasked input of one modality, with
+    /// no graph: what linear probes (mean-pooled over N) and retrieval read.
+    func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor
+    /// The space audio↔video retrieval compares in, from mean-pooled `encode` features [N, D]:
+    /// the features themselves, or an objective's contrastive projection (MAViL's heads).
+    func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor
 }
 
 extension PretrainingObjective {
     public func afterOptimizerStep(_ step: Int, totalSteps: Int) {}
+
+    public var checkpointedStores: [String: ParameterStore] { [:] }
+
+    public var encodedModalities: [Modality] { [] }
+
+    public func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor { pooled }
+
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        throw .cannotEncode(objective: name, modality: modality.rawValue)
+    }
+
+    /// `batch`'s input of `modality`, or `missingModality`.
+    public func require(_ modality: Modality, in batch: ObjectiveBatch) throws(ObjectiveError) -> Tensor {
+        guard let x = batch.input(modality) else { throw .missingModality(objective: name, modality: modality.rawValue) }
+        return x
+    }
 }
 
 public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
@@ -72,6 +112,11 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
     case missingModality(objective: String, modality: String)
     /// The batch's shape does not fit the model the config built.
     case shapeMismatch(objective: String, what: String, expected: [Int], got: [Int])
+    /// A collapse monitor fell below its abort threshold (data2vec 2.0's min_target_var,
+    /// min_pred_var): the representation has collapsed and training further is wasted.
+    case collapsed(objective: String, monitor: String, value: Double, threshold: Double, step: Int)
+    /// The objective has no encoder for that modality (a probe asked for it).
+    case cannotEncode(objective: String, modality: String)
 
     public var description: String {
         switch self {
@@ -79,6 +124,19 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
             return "\(objective) needs \(modality) in every batch, but the batch has none (check data.modalities)"
         case let .shapeMismatch(objective, what, expected, got):
             return "\(objective): \(what) has shape \(got), the model expects \(expected) (check the model and data sizes in the config)"
+        case let .collapsed(objective, monitor, value, threshold, step):
+            return "\(objective): \(monitor) is \(value) < \(threshold) at step \(step): the representation collapsed; "
+                + "stopping (lower the learning rate, raise the EMA start, or check the data)"
+        case let .cannotEncode(objective, modality):
+            return "\(objective) has no \(modality) encoder to probe"
         }
     }
+}
+
+/// An objective that learns from frozen teachers: it can run its teachers alone, as a step does,
+/// so that their share of a step can be measured.
+public protocol DistillationObjective: PretrainingObjective {
+    /// The teacher passes one step of `batch` makes, each by its teacher's name, ready to run
+    /// (without a graph) as the step runs them.
+    func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)]
 }

@@ -7,6 +7,7 @@ struct Duet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duet",
         abstract: "Self-supervised audio-visual training on the CPU.",
-        subcommands: [Bench.self, ConfigCommand.self, DataCommand.self, Media.self, PretrainCommand.self]
+        subcommands: [Bench.self, ConfigCommand.self, DataCommand.self, DistillCommand.self, EvaluateCommand.self, ExportCommand.self,
+                      FinetuneCommand.self, Media.self, PretrainCommand.self]
     )
 }

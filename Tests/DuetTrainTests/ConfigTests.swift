@@ -131,7 +131,7 @@ struct ConfigTests {
         #expect(configError("schedule:\n  kind: cosin\n")?.description
                 == "test.yaml:2: schedule.kind: must be one of cosine, constant, linear, got 'cosin' (did you mean cosine?)")
         #expect(configError("objective:\n  name: mae-audo\n")?.description
-                == "test.yaml:2: objective.name: must be one of mae-audio, mae-video, got 'mae-audo' (did you mean mae-audio?)")
+                == "test.yaml:2: objective.name: must be one of \(ObjectiveConfig.names.joined(separator: ", ")), got 'mae-audo' (did you mean mae-audio?)")
     }
 
     @Test func aKeyGivenTwiceIsAnError() {
@@ -141,6 +141,11 @@ struct ConfigTests {
     @Test(arguments: [
         ("optim.lr=-1e-3", "optim.lr", "must be positive, got -0.001"),
         ("optim.lr=0", "optim.lr", "must be positive, got 0.0"),
+        ("data.label_fraction=0", "data.label_fraction", "must be in (0, 1], got 0.0"),
+        ("data.decode_size=32", "data.decode_size", "must be at least model.video.size (224), the crop cut from it, got 32"),
+        ("data.augment.time_masks=-1", "data.augment.time_masks", "must be zero or more, got -1"),
+        ("task.layer_decay=0", "task.layer_decay", "must be in (0, 1], got 0.0"),
+        ("task.beam_size=0", "task.beam_size", "must be positive, got 0"),
         ("masking.ratio=1", "masking.ratio", "must be in (0, 1), got 1.0"),
         ("masking.ratio=0", "masking.ratio", "must be in (0, 1), got 0.0"),
         ("masking.block_size=0", "masking.block_size", "must be positive, got 0"),
@@ -177,6 +182,14 @@ struct ConfigTests {
         let error = configError("", overrides: [override])
         #expect(error == .invalidValue(file: "--set \(override)", line: nil, keyPath: keyPath, reason: reason)
                 || error == .invalidValue(file: "test.yaml", line: nil, keyPath: keyPath, reason: reason))
+    }
+
+    @Test func taskRulesAcrossSections() {
+        #expect(configError("task:\n  kind: ctc\n  modality: audiovisual\n")?.description
+                == "test.yaml:2: task.kind: ctc runs on one modality (task.modality video or audio); audio-visual fusion is for word tasks")
+        #expect(configError("task:\n  kind: word\ntrain:\n  probe_every: 10\n")?.description.contains(
+            "train.probe_every: must be 0 in a fine-tuning run (task)") == true)
+        #expect(configError("task:\n  kind: wrod\n")?.description.contains("did you mean word?") == true)
     }
 
     @Test func validationErrorsFromAFileNameItsLine() {
@@ -256,7 +269,8 @@ struct ConfigTests {
         let sections = [ModelConfig.fields.count, AudioTowerConfig.fields.count, VideoTowerConfig.fields.count,
                         TransformerConfig.fields.count, MaskingConfig.fields.count, ObjectiveConfig.fields.count,
                         DataConfig.fields.count, OptimConfig.fields.count, ScheduleConfig.fields.count,
-                        TrainConfig.fields.count]
+                        TrainConfig.fields.count, ProbeConfig.fields.count, MAViLConfig.fields.count,
+                        Data2Vec2Config.fields.count, AugmentConfig.fields.count]
         #expect(keyLines == RunConfig.fields.count + sections.reduce(0, +))
     }
 

@@ -60,6 +60,14 @@ private func decodeMessage(_ bytes: [UInt8]) -> [(Int, Field)] {
 
 @Suite("Trainer logs")
 struct TrainerLogTests {
+    @Test func objectiveMetricsFollowTheFixedKeysInNameOrder() throws {
+        let record = StepMetrics(step: 3, loss: 0.5, lr: 1e-3, gradNorm: 2, samplesPerSecond: 8, skipped: 0,
+                                 objective: ["target_std": 0.25, "loss_av": .nan, "acc\"1": 1])
+        #expect(record.json == #"{"step":3,"loss":0.5,"lr":0.001,"grad_norm":2.0,"samples_per_s":8.0,"skipped":0,"acc\"1":1.0,"loss_av":null,"target_std":0.25}"#)
+        let parsed = try JSONSerialization.jsonObject(with: Data(record.json.utf8)) as? [String: Any]
+        #expect(parsed?["target_std"] as? Double == 0.25)
+    }
+
     @Test func crc32cMatchesTheCastagnoliCheckValue() {
         #expect(crc32c(Array("123456789".utf8)) == 0xE306_9283)
         #expect(crc32c([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)

@@ -14,7 +14,10 @@ public struct MAEDecoder: Sendable {
     public let tokens: Int
     public let hasClassToken: Bool
 
-    public init(_ b: ParameterBuilder, encoderDim: Int, grid: TokenGrid, size: TransformerSize, classToken: Bool = true) {
+    /// `outFeatures` is the width predicted per token: the patch's pixel values (MAE) unless a
+    /// feature-regression objective (MAViL's stage 2) asks for a teacher's width.
+    public init(_ b: ParameterBuilder, encoderDim: Int, grid: TokenGrid, size: TransformerSize, classToken: Bool = true,
+                outFeatures: Int? = nil) {
         embed = Linear(b.scope("decoder_embed"), inFeatures: encoderDim, outFeatures: size.dim)
         maskToken = LearnedToken(b, name: "mask_token", dim: size.dim)
         positions = FixedPositionEmbedding(b, name: "decoder_pos_embed", tokens: grid.tokens + (classToken ? 1 : 0), dim: size.dim,
@@ -22,7 +25,7 @@ public struct MAEDecoder: Sendable {
         blocks = TransformerEncoder(b, dim: size.dim, depth: size.depth, heads: size.heads,
                                     options: BlockOptions(mlpRatio: size.mlpRatio),
                                     blocksName: "decoder_blocks", normName: "decoder_norm")
-        pred = Linear(b.scope("decoder_pred"), inFeatures: size.dim, outFeatures: grid.patchValues)
+        pred = Linear(b.scope("decoder_pred"), inFeatures: size.dim, outFeatures: outFeatures ?? grid.patchValues)
         tokens = grid.tokens
         hasClassToken = classToken
     }

@@ -22,8 +22,7 @@ public struct TransformerSize: Sendable, Equatable {
 public struct MAEEncoder: Sendable {
     public let grid: TokenGrid
     public let size: TransformerSize
-    let imageEmbed: PatchEmbedding?
-    let videoEmbed: TubeletEmbedding?
+    let tokenEmbedding: GridEmbedding
     public let classToken: LearnedToken?
     public let positions: FixedPositionEmbedding
     public let encoder: TransformerEncoder
@@ -31,14 +30,7 @@ public struct MAEEncoder: Sendable {
     public init(_ b: ParameterBuilder, grid: TokenGrid, size: TransformerSize, classToken: Bool = true, dropPath: Float = 0) {
         self.grid = grid
         self.size = size
-        switch grid {
-        case let .image(c, _, _, p):
-            imageEmbed = PatchEmbedding(b.scope("patch_embed"), inChannels: c, dim: size.dim, patch: (p, p))
-            videoEmbed = nil
-        case let .video(c, _, _, _, tt, p):
-            imageEmbed = nil
-            videoEmbed = TubeletEmbedding(b.scope("patch_embed"), inChannels: c, dim: size.dim, tubelet: (tt, p, p))
-        }
+        tokenEmbedding = GridEmbedding(b.scope("patch_embed"), grid: grid, dim: size.dim)
         self.classToken = classToken ? LearnedToken(b, dim: size.dim) : nil
         positions = FixedPositionEmbedding(b, tokens: grid.tokens + (classToken ? 1 : 0), dim: size.dim,
                                            values: grid.positions(dim: size.dim, classToken: classToken))
@@ -50,7 +42,7 @@ public struct MAEEncoder: Sendable {
 
     /// Every patch token embedded with its position: [B, N, D].
     public func embed(_ x: Tensor) -> Tensor {
-        let tokens = imageEmbed.map { $0(x) } ?? videoEmbed!(x)
+        let tokens = tokenEmbedding(x)
         let table = positions.table.value
         return tokens + (hasClassToken ? table.narrowed(axis: 1, start: 1, length: grid.tokens) : table)
     }

@@ -45,10 +45,24 @@ public struct Checkpoint: Sendable, Equatable {
         return try TrainingState.read(from: stateFile)
     }
 
+    /// The file of a store saved beside the model (`teacher` → teacher.safetensors).
+    public func storeFile(_ stem: String) -> URL { folder.appendingPathComponent(stem + ".safetensors") }
+
     /// Loads the model's values into `store`, name for name (strict).
     public func loadModel(into store: ParameterStore) throws(CheckpointError) {
+        try load(modelFile, into: store)
+    }
+
+    /// Loads the store saved as `stem` (an objective's EMA teacher) into `store`, name for name.
+    public func loadStore(_ stem: String, into store: ParameterStore) throws(CheckpointError) {
+        let file = storeFile(stem)
+        guard FileManager.default.fileExists(atPath: file.path) else { throw .incomplete(folder: folder.path, missing: file.lastPathComponent) }
+        try load(file, into: store)
+    }
+
+    private func load(_ file: URL, into store: ParameterStore) throws(CheckpointError) {
         do {
-            try store.load(from: modelFile)
+            try store.load(from: file)
         } catch {
             switch error {
             case .file(let fileError): throw .corrupt(file: fileError.file, reason: "\(fileError)")
@@ -137,7 +151,7 @@ public struct CheckpointFolder: Sendable {
     /// temporary folder a crashed write left). A checkpoint of the same step is replaced.
     @discardableResult
     public func write(model store: ParameterStore, optimizer: any Optimizer, state: TrainingState,
-                      keep: Int) throws(CheckpointError) -> Checkpoint {
+                      stores: [String: ParameterStore] = [:], keep: Int) throws(CheckpointError) -> Checkpoint {
         let fm = FileManager.default
         let name = Checkpoint.folderName(step: state.step)
         let final = url.appendingPathComponent(name, isDirectory: true)
@@ -148,6 +162,9 @@ public struct CheckpointFolder: Sendable {
         try io(temporary.path, "cannot create") { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) }
         do {
             try store.save(to: checkpoint.modelFile, metadata: ["step": String(state.step)])
+            for (stem, other) in stores.sorted(by: { $0.key < $1.key }) {
+                try other.save(to: checkpoint.storeFile(stem), metadata: ["step": String(state.step)])
+            }
             try SafeTensorsWriter.write(optimizer.state, int64s: ["step": ([Int64(optimizer.stepCount)], shape: [])],
                                         metadata: ["optimizer": state.optimizer], to: checkpoint.optimizerFile)
         } catch let error as WeightsError {

@@ -16,13 +16,16 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
     public var optim = OptimConfig()
     public var schedule = ScheduleConfig()
     public var train = TrainConfig()
+    public var probe = ProbeConfig()
+    /// The fine-tuning task; null pretrains.
+    public var task: TaskConfig? = nil
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
         [.init("name", \.name), .init("seed", \.seed), .init("model", \.model), .init("masking", \.masking),
          .init("objective", \.objective), .init("data", \.data), .init("optim", \.optim),
-         .init("schedule", \.schedule), .init("train", \.train)]
+         .init("schedule", \.schedule), .init("train", \.train), .init("probe", \.probe), .init("task", \.task)]
     }
 
     /// Rules across sections, run after every section has passed its own.
@@ -35,11 +38,21 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             "must not exceed train.steps (\(train.steps)), got \(schedule.warmupSteps)")
         try path["schedule.min_lr"].require(schedule.minLR <= optim.lr,
             "must not exceed optim.lr (\(optim.lr)), got \(schedule.minLR)")
-        if let kinds = ObjectiveConfig.maskingKinds[objective.name] {
+        try validateAudioVisual(at: path)
+        if let size = data.decodeSize {
+            try path["data.decode_size"].require(size >= model.video.size,
+                "must be at least model.video.size (\(model.video.size)), the crop cut from it, got \(size)")
+        }
+        if task != nil {
+            try path["train.probe_every"].require(train.probeEvery == 0,
+                "must be 0 in a fine-tuning run (task): probes score pretraining encoders; the run evaluates its task itself")
+        }
+        if let kinds = ObjectiveConfig.maskingKinds[objective.name], task == nil {
             try path["masking.kind"].require(kinds.contains(masking.kind),
                 "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "
                     + kinds.map(\.rawValue).joined(separator: " or "))
         }
+        try objective.distill.validate(self, at: path)
     }
 
     /// Samples per optimizer step: `train.batch_size × train.grad_accumulation`.
@@ -54,6 +67,15 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
         if let manifest = data.manifest {
             try path["data.manifest"].require(FileManager.default.fileExists(atPath: manifest), "no such file \(manifest)")
         }
+        if let test = data.testManifest {
+            try path["data.test_manifest"].require(FileManager.default.fileExists(atPath: test), "no such file \(test)")
+        }
+        if let vocabulary = task?.vocabulary {
+            try path["task.vocabulary"].require(FileManager.default.fileExists(atPath: vocabulary), "no such file \(vocabulary)")
+        }
+        try probe.checkFiles(at: path["probe"])
+        try objective.checkFiles(at: path["objective"])
+        try objective.distill.checkTeacherFiles(at: path)
     }
 }
 
@@ -230,26 +252,49 @@ public struct MaskingConfig: ConfigSection, Equatable, Sendable {
 
 public struct ObjectiveConfig: ConfigSection, Equatable, Sendable {
     /// The objectives Duet has; each new objective adds its name here.
-    public static let names = ["mae-audio", "mae-video"]
+    public static let names = ["mae-audio", "mae-video", "mavil", "data2vec2"] + DistillConfig.names
     /// The masking kinds that fit each objective's token layout: tubes need time, blocks a 2-D
     /// patch grid, and time spans a sequence of frames (the audio-visual objectives).
     public static let maskingKinds: [String: [MaskingKind]] = [
         "mae-audio": [.random, .inverseBlock], "mae-video": [.random, .tube],
+        // MAViL masks both modalities at random; data2vec2 uses time spans for audio and inverse
+        // blocks for video whatever `kind` says (its ratios live in objective.data2vec2).
+        "mavil": [.random], "data2vec2": [.random, .timeSpan, .inverseBlock],
+        "mae-image": [.random, .inverseBlock], "mvd": [.tube, .random], "distill-audio": [.random, .inverseBlock],
     ]
 
     /// One of `names`.
     public var name = "mae-audio"
     /// Regress per-patch normalised targets (MAE's norm_pix_loss).
     public var normPixLoss = true
+    /// A frozen teacher's checkpoint (MAViL stage 2): a checkpoint folder, a run folder, or
+    /// `RUN/checkpoints/latest`.
+    public var teacher: String? = nil
+    public var mavil = MAViLConfig()
+    public var data2vec2 = Data2Vec2Config()
+    /// The distillation objectives' keys (DistillConfig.swift), spelled at this level.
+    public var distill = DistillConfig()
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
-        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss)]
+        [.init("name", \.name), .init("norm_pix_loss", \.normPixLoss), .init("teacher", \.teacher),
+         .init("mavil", \.mavil), .init("data2vec2", \.data2vec2)]
+            + DistillConfig.fields.map { $0.flattened(into: \.distill) }
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["name"].require(Self.names.contains(name), choiceReason(names: Self.names, got: name))
+        try path["teacher"].require(teacher?.isEmpty != true, "must be a checkpoint path, or null")
+    }
+
+    /// The teacher a recipe needs must be named before a run starts; a recipe file may leave it
+    /// out (it is given with --set), so this is not part of `validate`.
+    public func checkFiles(at path: ConfigPath) throws(ConfigError) {
+        if name == "mavil" && mavil.stage == 2 {
+            try path["teacher"].require(teacher != nil,
+                "MAViL stage 2 needs a stage-1 checkpoint: --set objective.teacher=RUN/checkpoints/latest")
+        }
     }
 }
 
@@ -281,6 +326,15 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
     public var onBadFile = BadFilePolicy.skip
     /// With `skip`, the run stops once more than this fraction of the files seen were bad.
     public var maxBadFraction = 0.01
+    /// The test manifest `duet evaluate --split test` reads; nil: the synthetic corpus's test split.
+    public var testManifest: String? = nil
+    /// Frames are decoded at this size and cut to model.video.size (random crops in training,
+    /// the centre in evaluation), as lip reading cuts 88² from 96²; nil decodes at the tower's size.
+    public var decodeSize: Int? = nil
+    /// The fraction of the training clips whose labels a fine-tuning run uses (a stratified,
+    /// seeded subset: the label-deficient setting of data2vec keyword spotting).
+    public var labelFraction = 1.0
+    public var augment = AugmentConfig()
 
     public init() {}
 
@@ -288,7 +342,9 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
         [.init("manifest", \.manifest), .init("valid_manifest", \.validManifest), .init("clip_seconds", \.clipSeconds),
          .init("sample_rate", \.sampleRate),
          .init("fps", \.fps), .init("mels", \.mels), .init("num_workers", \.numWorkers),
-         .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction)]
+         .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction),
+         .init("test_manifest", \.testManifest), .init("decode_size", \.decodeSize), .init("label_fraction", \.labelFraction),
+         .init("augment", \.augment)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -300,6 +356,9 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
         try path["mels"].requirePositive(mels)
         try path["num_workers"].requireNonNegative(numWorkers)
         try path["max_bad_fraction"].requireFraction(maxBadFraction)
+        try path["test_manifest"].require(testManifest?.isEmpty != true, "must be a path, or null")
+        if let decodeSize { try path["decode_size"].requirePositive(decodeSize) }
+        try path["label_fraction"].require(labelFraction > 0 && labelFraction <= 1, "must be in (0, 1], got \(labelFraction)")
     }
 }
 
@@ -386,6 +445,8 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
     public var logEvery = 10
     /// The run stops when more steps than this in a row have a non-finite loss or gradient.
     public var maxNonfiniteInARow = 5
+    /// Steps between linear probes and retrieval (see `probe:`), which also run at the end; 0: never.
+    public var probeEvery = 0
 
     public init() {}
 
@@ -393,7 +454,7 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
         [.init("steps", \.steps), .init("batch_size", \.batchSize), .init("grad_accumulation", \.gradAccumulation),
          .init("clip_grad", \.clipGrad), .init("eval_every", \.evalEvery), .init("checkpoint_every", \.checkpointEvery),
          .init("keep_checkpoints", \.keepCheckpoints), .init("log_every", \.logEvery),
-         .init("max_nonfinite_in_a_row", \.maxNonfiniteInARow)]
+         .init("max_nonfinite_in_a_row", \.maxNonfiniteInARow), .init("probe_every", \.probeEvery)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -406,5 +467,6 @@ public struct TrainConfig: ConfigSection, Equatable, Sendable {
         try path["keep_checkpoints"].requirePositive(keepCheckpoints)
         try path["log_every"].requirePositive(logEvery)
         try path["max_nonfinite_in_a_row"].requirePositive(maxNonfiniteInARow)
+        try path["probe_every"].requireNonNegative(probeEvery)
     }
 }

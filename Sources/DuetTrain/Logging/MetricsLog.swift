@@ -11,12 +11,15 @@ public struct StepMetrics: Equatable, Sendable {
     public var samplesPerSecond: Double
     /// Steps skipped so far for a non-finite loss or gradient.
     public var skipped: Int
+    /// The objective's own values (loss parts, collapse monitors), by name.
+    public var objective: [String: Double] = [:]
 
-    /// `{"step":10,"loss":…,"lr":…,"grad_norm":…,"samples_per_s":…,"skipped":0}`; a non-finite
-    /// value is `null`.
+    /// `{"step":10,"loss":…,"lr":…,"grad_norm":…,"samples_per_s":…,"skipped":0}` then the
+    /// objective's values in name order; a non-finite value is `null`.
     public var json: String {
         "{\"step\":\(step),\"loss\":\(jsonNumber(loss)),\"lr\":\(jsonNumber(lr)),\"grad_norm\":\(jsonNumber(gradNorm)),"
-            + "\"samples_per_s\":\(jsonNumber(samplesPerSecond)),\"skipped\":\(skipped)}"
+            + "\"samples_per_s\":\(jsonNumber(samplesPerSecond)),\"skipped\":\(skipped)"
+            + objective.sorted { $0.key < $1.key }.map { ",\(jsonString($0.key)):\(jsonNumber($0.value))" }.joined() + "}"
     }
 }
 
@@ -49,6 +52,11 @@ public final class MetricsLog {
         appendLine("{\"step\":\(step),\"eval_loss\":\(jsonNumber(loss))}")
     }
 
+    /// `{"step":200,"probe/video_acc":…,…}`: named values measured at a step (probes, retrieval).
+    public func appendValues(step: Int, _ values: [String: Double]) {
+        appendLine("{\"step\":\(step)" + values.sorted { $0.key < $1.key }.map { ",\(jsonString($0.key)):\(jsonNumber($0.value))" }.joined() + "}")
+    }
+
     // Logging must not stop a run: a failed write loses that record only.
     private func appendLine(_ line: String) {
         try? handle.write(contentsOf: Data((line + "\n").utf8))
@@ -63,6 +71,11 @@ public final class MetricsLog {
             return lineStep <= step
         }.map { $0 + "\n" }.joined()
     }
+}
+
+/// A JSON string literal of a metric name (names are plain ASCII; quotes and backslashes escaped).
+func jsonString(_ text: String) -> String {
+    "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
 }
 
 /// A JSON number in Swift's shortest round-tripping form, or `null` when not finite.

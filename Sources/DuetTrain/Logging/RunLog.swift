@@ -58,10 +58,11 @@ public final class RunLog {
         console?.update(step: result.step, loss: result.loss, lr: result.lr, samplesPerSecond: windowRate, eta: eta)
         guard result.step % logEvery == 0 || result.step == totalSteps else { return }
         let record = StepMetrics(step: result.step, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm,
-                                 samplesPerSecond: windowRate, skipped: result.skippedSoFar)
+                                 samplesPerSecond: windowRate, skipped: result.skippedSoFar, objective: result.metrics)
         metrics?.append(record)
         events?.add(scalars: [("train/loss", result.loss), ("train/lr", result.lr), ("train/grad_norm", result.gradNorm),
-                              ("train/samples_per_s", windowRate)], step: result.step)
+                              ("train/samples_per_s", windowRate)]
+                        + result.metrics.sorted { $0.key < $1.key }.map { ("train/" + $0.key, $0.value) }, step: result.step)
         let line = "step \(result.step)/\(totalSteps)  loss \(format(result.loss, digits: 4))  lr \(String(format: "%.3e", result.lr))"
             + "  grad_norm \(format(result.gradNorm, digits: 3))  \(format(windowRate, digits: 1)) samples/s"
             + "  skipped \(result.skippedSoFar)  ETA \(formatDuration(eta))"
@@ -74,6 +75,13 @@ public final class RunLog {
         metrics?.appendEvaluation(step: step, loss: loss)
         events?.add(scalars: [("eval/loss", loss)], step: step)
         message("step \(step): held-out loss \(format(loss, digits: 4))")
+    }
+
+    /// Values measured at `step` (linear probes, retrieval): metrics.jsonl, TensorBoard and a line.
+    public func measured(step: Int, _ values: [String: Double]) {
+        metrics?.appendValues(step: step, values)
+        events?.add(scalars: values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, step: step)
+        message("step \(step): " + values.sorted { $0.key < $1.key }.map { "\($0.key) \(format($0.value, digits: 4))" }.joined(separator: "  "))
     }
 
     /// A line for people: on the console and in train.log.

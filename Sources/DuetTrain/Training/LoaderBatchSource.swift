@@ -13,20 +13,13 @@ public final class LoaderBatchSource: BatchSource {
     /// A source over `manifest` shaped as `config` asks: the objective's modalities, the window,
     /// the filterbank padded or cut to the audio tower's frames, frames at the video tower's size.
     /// `training` draws random windows, crops and flips; evaluation takes centres, in order.
-    public init(manifest: String, config: RunConfig, training: Bool, rank: Int = 0, worldSize: Int = 1,
-                log: ((String) -> Void)? = nil) throws(TrainError) {
-        let modalities = ObjectiveFactory.modalities(of: config)
-        var dataset = DatasetOptions()
-        dataset.modalities = modalities.audio && modalities.video ? .audioVisual : (modalities.audio ? .audio : .video)
-        dataset.mode = training ? .training : .evaluation
-        dataset.clipSeconds = config.data.clipSeconds
-        dataset.sampleRate = config.data.sampleRate
-        dataset.fps = config.data.fps
-        dataset.mels = config.data.mels
-        dataset.audioFrames = config.model.audio.frames
-        let size = config.model.video.size
-        dataset.video = config.model.video.color == .gray ? .gray(size: size) : .rgb(size: size)
-        if !training { dataset.augmentation = .none }
+    /// `labels` (one line per manifest entry) fill each batch's `labels`; `modalities` overrides
+    /// the objective's; `wholeEpoch` keeps the last, smaller batch (evaluation over every sample);
+    /// `entries` keeps only those manifest lines (a fine-tuning run's label fraction).
+    public init(manifest: String, config: RunConfig, training: Bool, labels: LabelSet? = nil,
+                modalities: (audio: Bool, video: Bool)? = nil, wholeEpoch: Bool = false, entries: [Int]? = nil,
+                rank: Int = 0, worldSize: Int = 1, log: ((String) -> Void)? = nil) throws(TrainError) {
+        let dataset = Self.datasetOptions(for: config, training: training, modalities: modalities)
         var options = LoaderOptions()
         options.batchSize = config.train.batchSize
         options.seed = UInt64(config.seed)
@@ -34,13 +27,21 @@ public final class LoaderBatchSource: BatchSource {
         options.rank = rank
         options.worldSize = worldSize
         options.workers = config.data.numWorkers
-        // Whole batches only: the trainer's step shapes and the resume position stay fixed.
-        options.dropLast = true
+        // Whole batches only in training: the trainer's step shapes and the resume position stay fixed.
+        options.dropLast = !wholeEpoch
         options.onBadFile = config.data.onBadFile == .fail ? .fail : .skip
         options.maxBadFraction = config.data.maxBadFraction
         do {
-            let parsed = try Manifest.load(contentsOf: manifest)
-            loader = try Loader(dataset: try AudioVisualDataset(manifest: parsed, options: dataset), options: options)
+            var parsed = try Manifest.load(contentsOf: manifest)
+            var labels = labels
+            if let entries {
+                parsed.entries = entries.map { parsed.entries[$0] }
+                if let all = labels {
+                    let file = LabelFile(file: all.labels.file, kind: all.labels.kind, lines: entries.map { all.labels.lines[$0] })
+                    labels = try LabelSet(file, vocabulary: all.vocabulary)
+                }
+            }
+            loader = try Loader(dataset: try AudioVisualDataset(manifest: parsed, options: dataset, labels: labels), options: options)
         } catch {
             throw .data(error.description)
         }
@@ -62,7 +63,40 @@ public final class LoaderBatchSource: BatchSource {
         }
         for failure in batch.failures { log?("skipped \(failure.id): \(failure.error)") }
         return ObjectiveBatch(audio: batch.audio, video: batch.video, audioLengths: batch.audioLengths,
-                              videoLengths: batch.videoLengths, ids: batch.ids)
+                              videoLengths: batch.videoLengths, ids: batch.ids, labels: batch.labels)
+    }
+
+    /// The samples `config` asks for: its modalities, window, filterbank and frame format, and
+    /// in training its augmentations (export writes these constants into config.json).
+    public static func datasetOptions(for config: RunConfig, training: Bool,
+                                      modalities: (audio: Bool, video: Bool)? = nil) -> DatasetOptions {
+        let modalities = modalities ?? ObjectiveFactory.modalities(of: config)
+        var dataset = DatasetOptions()
+        dataset.modalities = modalities.audio && modalities.video ? .audioVisual : (modalities.audio ? .audio : .video)
+        dataset.mode = training ? .training : .evaluation
+        dataset.clipSeconds = config.data.clipSeconds
+        dataset.sampleRate = config.data.sampleRate
+        dataset.fps = config.data.fps
+        dataset.mels = config.data.mels
+        dataset.audioFrames = config.model.audio.frames
+        let size = config.model.video.size, decoded = config.data.decodeSize ?? size
+        let crop = decoded == size ? nil : size
+        dataset.video = config.model.video.color == .gray ? .gray(size: decoded, crop: crop) : .rgb(size: decoded, crop: crop)
+        dataset.augmentation = training ? augmentation(config.data.augment) : .none
+        return dataset
+    }
+
+    /// The config's augmentations as the dataset applies them.
+    static func augmentation(_ config: AugmentConfig) -> Augmentation {
+        var a = Augmentation()
+        a.flipProbability = Float(config.flip)
+        a.videoTimeMasks = config.timeMasks
+        a.videoMaskFrames = config.timeMaskFrames
+        a.specTimeMasks = config.specTimeMasks
+        a.specTimeWidth = config.specTimeWidth
+        a.specFrequencyMasks = config.specFreqMasks
+        a.specFrequencyWidth = config.specFreqWidth
+        return a
     }
 }
 

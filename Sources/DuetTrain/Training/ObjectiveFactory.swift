@@ -20,18 +20,29 @@ public enum ObjectiveFactory {
             objective = MaskedAutoencoder(
                 modality: modality, store: store, grid: grid, encoderSize: size(tower), decoderSize: size(config.model.decoder),
                 masking: masking(for: config, grid: grid), normalizeTargets: config.objective.normPixLoss, dropPath: Float(dropPath))
+        case "mavil":
+            objective = try makeMAViL(for: config, store: store)
+        case "data2vec2":
+            objective = try makeData2Vec2(for: config, store: store)
+        case "mae-image", "mvd", "distill-audio", "dmae", "mimco":
+            objective = try makeDistillation(for: config, store: store)
         default:
             // `ObjectiveConfig.validate` admits only the names above.
             preconditionFailure("objective \(config.objective.name) has no factory")
         }
-        store.finalize()
+        // Objectives with a teacher finalise the student before building it.
+        if !store.isFinalized { store.finalize() }
         return objective
     }
 
     /// Which modalities the objective of `config` reads from each batch.
     public static func modalities(of config: RunConfig) -> (audio: Bool, video: Bool) {
+        if let task = config.task { return (task.modality.hasAudio, task.modality.hasVideo) }
         switch config.objective.name {
-        case "mae-video": return (false, true)
+        case "mae-video", "mae-image", "mvd": return (false, true)
+        case "mavil": return (true, true)
+        case "data2vec2": return (config.objective.data2vec2.usesAudio, config.objective.data2vec2.usesVideo)
+        case "dmae", "mimco": return config.objective.distill.modality == .audio ? (true, false) : (false, true)
         default: return (true, false)
         }
     }
@@ -67,7 +78,7 @@ public enum ObjectiveFactory {
         }
     }
 
-    private static func size(_ transformer: TransformerConfig) -> TransformerSize {
+    static func size(_ transformer: TransformerConfig) -> TransformerSize {
         TransformerSize(dim: transformer.dim, depth: transformer.depth, heads: transformer.heads,
                         mlpRatio: Float(transformer.mlpRatio))
     }

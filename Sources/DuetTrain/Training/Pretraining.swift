@@ -51,11 +51,23 @@ public enum Pretraining {
                 + "pass --resume latest to continue it, or --run-dir for a new run")
         }
         let objective: any PretrainingObjective
-        do { objective = try ObjectiveFactory.makeObjective(for: config) } catch { throw .config(error) }
-        let (source, heldOut, dataName) = try dataSources(config)
-        let trainer = try Trainer(config: config, objective: objective, source: source, heldOut: heldOut, run: run,
+        let source: any BatchSource, heldOut: (any BatchSource)?, dataName: String
+        var lrScales: [String: Float] = [:]
+        if let task = config.task {
+            // A fine-tuning run: its towers come from task.init only when it starts afresh.
+            let data = try FineTuningData(config: config, log: note)
+            let fineTuning = try FineTuning.makeTask(for: config, data: data, loadingInit: checkpoint == nil, log: note)
+            lrScales = fineTuning.learningRateScales(decay: Float(task.layerDecay))
+            objective = fineTuning
+            (source, heldOut, dataName) = try FineTuning.dataSources(config, data: data, log: note)
+        } else {
+            do { objective = try ObjectiveFactory.makeObjective(for: config) } catch { throw .config(error) }
+            (source, heldOut, dataName) = try dataSources(config)
+        }
+        let probe = config.train.probeEvery > 0 ? try ProbeEvaluation(config: config, log: note) : nil
+        let trainer = try Trainer(config: config, objective: objective, source: source, heldOut: heldOut, probe: probe, run: run,
                                   console: ConsoleProgress(totalSteps: config.train.steps, style: console),
-                                  resumingFrom: checkpoint)
+                                  resumingFrom: checkpoint, lrScales: lrScales)
         let parameters = Double(objective.store.trainableScalarCount) / 1e6
         trainer.log.message("\(config.name): \(objective.name), \(String(format: "%.2f", parameters))M parameters, "
             + "batch \(config.train.batchSize) × \(config.train.gradAccumulation), \(config.train.steps) steps, "
@@ -72,8 +84,10 @@ public enum Pretraining {
 
     /// The training and held-out sources: `data.manifest` (held out: `data.valid_manifest`, when
     /// given), or the synthetic corpus's train and valid splits, made once and cached.
+    /// One line to standard error (the data layer's notes: skipped files, the corpus being made).
+    static let note: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
     static func dataSources(_ config: RunConfig) throws(TrainError) -> (any BatchSource, (any BatchSource)?, String) {
-        let note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         if let manifest = config.data.manifest {
             let heldOut = try config.data.validManifest.map { (valid: String) throws(TrainError) in
                 try LoaderBatchSource(manifest: valid, config: config, training: false, log: note)

@@ -20,6 +20,8 @@ public struct StepResult: Sendable {
     public var skippedSoFar: Int
     /// The samples of the step's micro-batches.
     public var ids: [String]
+    /// The objective's metrics, averaged over the micro-batches (the `loss` entry left out).
+    public var metrics: [String: Double] = [:]
 }
 
 /// What `train` did, for the caller's last words.
@@ -43,6 +45,8 @@ public final class Trainer {
     public let source: any BatchSource
     /// The held-out batches evaluation runs over, from its start each time.
     public let heldOut: (any BatchSource)?
+    /// The linear probes and retrieval run every `train.probe_every` steps and at the end.
+    public let probe: ProbeEvaluation?
     public let run: RunFolder?
     public let log: RunLog
     /// This process's rank among the data-parallel workers (0 alone).
@@ -59,22 +63,23 @@ public final class Trainer {
     /// With `run`, writes RUN/config.yaml (the resolved config) and the logs; nil writes nothing.
     /// `console` nil prints nothing.
     public init(config: RunConfig, objective: any PretrainingObjective, source: any BatchSource,
-                heldOut: (any BatchSource)? = nil, run: RunFolder? = nil, console: ConsoleProgress? = nil,
-                rank: Int = 0, resumingFrom checkpoint: Checkpoint? = nil) throws(TrainError) {
+                heldOut: (any BatchSource)? = nil, probe: ProbeEvaluation? = nil, run: RunFolder? = nil, console: ConsoleProgress? = nil,
+                rank: Int = 0, resumingFrom checkpoint: Checkpoint? = nil, lrScales: [String: Float] = [:]) throws(TrainError) {
         do { try config.validate() } catch { throw .config(error) }
         self.config = config
         self.objective = objective
         self.source = source
         self.heldOut = heldOut
+        self.probe = probe
         self.run = run
         self.rank = rank
-        optimizer = try Self.makeOptimizer(config.optim, store: objective.store)
+        optimizer = try Self.makeOptimizer(config.optim, store: objective.store, lrScales: lrScales)
         schedule = Self.makeSchedule(config)
         var notes: [String] = []
         if let checkpoint {
             let state: TrainingState
             do {
-                state = try Self.restore(from: checkpoint, config: config, store: objective.store, optimizer: optimizer,
+                state = try Self.restore(from: checkpoint, config: config, objective: objective, optimizer: optimizer,
                                          source: source)
             } catch {
                 throw .checkpoint(error)
@@ -121,6 +126,9 @@ public final class Trainer {
                 log.evaluated(step: step, loss: loss)
                 summary.lastEvaluationLoss = loss
             }
+            if let probe, every.probeEvery > 0, step % every.probeEvery == 0 || step == every.steps {
+                log.measured(step: step, try probe.run(objective))
+            }
             if run != nil, (every.checkpointEvery > 0 && step % every.checkpointEvery == 0) || step == end {
                 summary.lastCheckpoint = try saveCheckpoint()
             }
@@ -143,6 +151,7 @@ public final class Trainer {
         var lossSum = 0.0
         var ids: [String] = []
         var lossIsFinite = true
+        var metrics: [String: Double] = [:]
         for micro in 0..<accumulation {
             let batch = try draw(from: source)
             ids += batch.ids
@@ -154,6 +163,7 @@ public final class Trainer {
             do { output = try objective(batch, context: context) } catch { throw .objective(error) }
             let loss = Double(output.loss.item)
             lossSum += loss
+            for (name, value) in output.metrics where name != "loss" { metrics[name, default: 0] += value / Double(accumulation) }
             guard loss.isFinite else { lossIsFinite = false; continue }
             (accumulation == 1 ? output.loss : output.loss * (1 / Float(accumulation))).backward()
         }
@@ -175,7 +185,7 @@ public final class Trainer {
         }
         step += 1
         let result = StepResult(step: step, loss: loss, lr: lr, gradNorm: gradNorm, skipped: skipped,
-                                skippedSoFar: skippedSteps, ids: ids)
+                                skippedSoFar: skippedSteps, ids: ids, metrics: metrics)
         log.record(result)
         if skipped {
             let what = lossIsFinite ? "gradient (norm \(gradNorm))" : "loss (\(loss))"
@@ -222,7 +232,7 @@ public final class Trainer {
         guard let run else { return nil }
         do {
             let checkpoint = try run.checkpoints.write(model: store, optimizer: optimizer, state: state,
-                                                       keep: config.train.keepCheckpoints)
+                                                       stores: objective.checkpointedStores, keep: config.train.keepCheckpoints)
             log.message("step \(step): saved \(checkpoint.folder.path)")
             return checkpoint
         } catch {
@@ -231,10 +241,13 @@ public final class Trainer {
     }
 
     /// Loads `checkpoint` into the model, the optimizer and the data source; returns its state.
-    private static func restore(from checkpoint: Checkpoint, config: RunConfig, store: ParameterStore, optimizer: any Optimizer,
-                                source: any BatchSource) throws(CheckpointError) -> TrainingState {
+    private static func restore(from checkpoint: Checkpoint, config: RunConfig, objective: any PretrainingObjective,
+                                optimizer: any Optimizer, source: any BatchSource) throws(CheckpointError) -> TrainingState {
         let state = try checkpoint.readState()
-        try checkpoint.loadModel(into: store)
+        try checkpoint.loadModel(into: objective.store)
+        for (stem, store) in objective.checkpointedStores.sorted(by: { $0.key < $1.key }) {
+            try checkpoint.loadStore(stem, into: store)
+        }
         try checkpoint.loadOptimizer(into: optimizer, name: config.optim.name.rawValue)
         do { try source.seek(to: state.position) } catch {
             throw .mismatch(file: checkpoint.stateFile.path, reason: "\(error)")
@@ -242,14 +255,15 @@ public final class Trainer {
         return state
     }
 
-    static func makeOptimizer(_ optim: OptimConfig, store: ParameterStore) throws(TrainError) -> any Optimizer {
+    /// `lrScales`: per-parameter learning-rate scales (layer-wise decay of a fine-tuning run).
+    static func makeOptimizer(_ optim: OptimConfig, store: ParameterStore, lrScales: [String: Float] = [:]) throws(TrainError) -> any Optimizer {
         do {
             switch optim.name {
             case .adamw:
                 return try AdamW(store, beta1: Float(optim.betas[0]), beta2: Float(optim.betas[1]), eps: Float(optim.eps),
-                                 weightDecay: Float(optim.weightDecay))
+                                 weightDecay: Float(optim.weightDecay), lrScales: lrScales)
             case .sgd:
-                return try SGD(store, momentum: Float(optim.momentum), weightDecay: Float(optim.weightDecay))
+                return try SGD(store, momentum: Float(optim.momentum), weightDecay: Float(optim.weightDecay), lrScales: lrScales)
             }
         } catch {
             throw .optimizer(error)

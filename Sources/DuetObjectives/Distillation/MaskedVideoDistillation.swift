@@ -1,0 +1,88 @@
+// `mvd` (Wang et al., Masked Video Distillation) and `distill-audio`: a student ViT sees the
+// visible tokens of a tube-masked clip (or a masked filterbank) and one decoder per teacher
+// regresses that frozen teacher's features at the hidden tokens, smooth-L1 (β = 1) each, the
+// losses weighted and summed: MVD's spatial-temporal co-teaching with an image and a video
+// teacher, or one big audio tower teaching a small one.
+import DuetModels
+import DuetNN
+import DuetTensor
+
+public struct MaskedVideoDistillation: DistillationObjective {
+    public let name: String
+    public let modality: MaskedAutoencoder.Modality
+    public let store: ParameterStore
+    /// MVD's student encoder: no class token, fixed sine-cosine positions, a final norm.
+    public let encoder: MAEEncoder
+    public let targets: [TeacherTarget]
+    public let masking: any MaskingStrategy
+    /// LayerNorm (no affine, eps 1e-6) on the teachers' features (MVD's --norm_feature).
+    public let normalizeTargets: Bool
+
+    /// Builds the student in `store` (names at the root as MAE's encoder) and, for each teacher,
+    /// a decoder of `decoderSize` named after it.
+    public init(name: String, modality: MaskedAutoencoder.Modality, store: ParameterStore, grid: TokenGrid,
+                encoderSize: TransformerSize, decoderSize: TransformerSize,
+                teachers: [(name: String, teacher: TeacherEncoder, alignment: TeacherTarget.Alignment, weight: Float)],
+                masking: any MaskingStrategy, normalizeTargets: Bool, dropPath: Float = 0) {
+        precondition(!teachers.isEmpty, "masked feature distillation needs a teacher")
+        precondition(masking.tokens == grid.tokens, "masking over \(masking.tokens) tokens for a grid of \(grid.tokens)")
+        self.name = name
+        self.modality = modality
+        self.store = store
+        encoder = MAEEncoder(store.builder, grid: grid, size: encoderSize, classToken: false, dropPath: dropPath)
+        targets = teachers.map {
+            TeacherTarget(name: $0.name, teacher: $0.teacher, alignment: $0.alignment,
+                          decoder: FeatureDecoder(store.builder, suffix: $0.name, encoderDim: encoderSize.dim, grid: grid,
+                                                  size: decoderSize, targetDim: $0.teacher.dim),
+                          weight: $0.weight)
+        }
+        self.masking = masking
+        self.normalizeTargets = normalizeTargets
+    }
+
+    public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
+        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
+        let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
+        let latent = encoder(x, mask: mask, context: context.forward)
+        var loss: Tensor?
+        var metrics: [String: Double] = [:]
+        for target in targets {
+            let goal = target.features(of: x, layerNorm: normalizeTargets).gatheringTokens(mask.masked)
+            let part = smoothL1Loss(target.decoder(latent, mask: mask, context: context.forward), goal)
+            metrics["loss_\(target.name)"] = Double(part.item)
+            let weighted = target.weight == 1 ? part : part * target.weight
+            loss = loss.map { $0 + weighted } ?? weighted
+        }
+        metrics["loss"] = Double(loss!.item)
+        return ObjectiveOutput(loss: loss!, metrics: metrics)
+    }
+
+    public var encodedModalities: [Modality] { [modality] }
+
+    /// The student's tokens of the whole input after its final norm, [B, N, D], for probes.
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
+        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
+        return noGrad { encoder(x, mask: nil, context: context) }
+    }
+
+    public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
+        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
+        return targets.map { target in (target.name, { target.features(of: x, layerNorm: normalizeTargets) }) }
+    }
+}
+
+/// The batch's input of `modality`, checked against the student's grid.
+func studentInput(_ batch: ObjectiveBatch, objective: String, modality: MaskedAutoencoder.Modality,
+                  grid: TokenGrid) throws(ObjectiveError) -> Tensor {
+    guard let x = modality == .audio ? batch.audio : batch.video else {
+        throw .missingModality(objective: objective, modality: modality.rawValue)
+    }
+    let expected: [Int]
+    switch grid {
+    case let .image(c, h, w, _): expected = [x.shape[0], c, h, w]
+    case let .video(c, t, h, w, _, _): expected = [x.shape[0], c, t, h, w]
+    }
+    guard x.shape == expected else { throw .shapeMismatch(objective: objective, what: modality.rawValue, expected: expected, got: x.shape) }
+    return x
+}

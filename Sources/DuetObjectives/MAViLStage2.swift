@@ -1,0 +1,77 @@
+// `mavil` stage 2 (MAViL's self-training): a frozen stage-1 model sees the whole clip and its
+// fused audio and video tokens become the targets; a fresh student with masked input regresses
+// them through its own fusion blocks and decoders (MSE on the masked tokens). The student has
+// the teacher's layout, so a stage-2 run can serve as the next stage's teacher.
+import DuetModels
+import DuetNN
+import DuetTensor
+
+public struct MAViLStage2: PretrainingObjective {
+
+    public let store: ParameterStore
+    public let towers: MAViLTowers
+    public let audioDecoder: MAEDecoder
+    public let videoDecoder: MAEDecoder
+    /// The frozen stage-1 (or earlier stage-2) model, in its own store; never trained.
+    public let teacher: MAViLTowers
+    public let teacherStore: ParameterStore
+    public let audioMasking: any MaskingStrategy
+    public let videoMasking: any MaskingStrategy
+
+    public var name: String { "mavil" }
+
+    /// `teacher` is built in `teacherStore` (loaded and finalised by the caller) over the same
+    /// grids; the decoders predict the teacher's width.
+    public init(store: ParameterStore, audioGrid: TokenGrid, videoGrid: TokenGrid, audioSize: TransformerSize,
+                videoSize: TransformerSize, fusionDepth: Int, decoderSize: TransformerSize, teacher: MAViLTowers,
+                teacherStore: ParameterStore, audioMasking: any MaskingStrategy, videoMasking: any MaskingStrategy,
+                dropPath: (audio: Float, video: Float) = (0, 0)) {
+        precondition(teacher.audio.grid == audioGrid && teacher.video.grid == videoGrid, "the teacher's grids differ from the student's")
+        self.store = store
+        let b = store.builder
+        towers = MAViLTowers(b, audioGrid: audioGrid, videoGrid: videoGrid, audioSize: audioSize, videoSize: videoSize,
+                             fusionDepth: fusionDepth, dropPath: dropPath)
+        audioDecoder = MAEDecoder(b.scope("audio_decoder"), encoderDim: audioSize.dim, grid: audioGrid, size: decoderSize,
+                                  outFeatures: teacher.dim)
+        videoDecoder = MAEDecoder(b.scope("video_decoder"), encoderDim: videoSize.dim, grid: videoGrid, size: decoderSize,
+                                  outFeatures: teacher.dim)
+        self.teacher = teacher
+        self.teacherStore = teacherStore
+        teacherStore.setTrainable(false)
+        self.audioMasking = audioMasking
+        self.videoMasking = videoMasking
+    }
+
+    public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
+        let xa = try batch.input(.audio, grid: towers.audio.grid, objective: name)
+        let xv = try batch.input(.video, grid: towers.video.grid, objective: name)
+        let b = xa.shape[0]
+        var timer = PartTimer()
+        // The teacher runs in evaluation mode and records nothing.
+        let targets = try timer.time("teacher") {
+            noGrad { teacher.fusedFeatures(audio: xa, video: xv, context: .evaluation) }
+        }
+        let maskA = audioMasking.mask(batch: b, stream: context.stream("mask.audio"))
+        let maskV = videoMasking.mask(batch: b, stream: context.stream("mask.video"))
+        let encoded = try timer.time("encoders") {
+            towers.encode(audio: xa, video: xv, masks: (maskA, maskV), context: context.forward)
+        }
+        let fused = try timer.time("fusion") { towers.fusion(audio: encoded.audio, video: encoded.video, context: context.forward) }
+        let (lossA, lossV) = try timer.time("decoders") {
+            (mseLoss(audioDecoder(fused.audio, mask: maskA, context: context.forward), targets.audio, mask: maskA.maskedFlags()),
+             mseLoss(videoDecoder(fused.video, mask: maskV, context: context.forward), targets.video, mask: maskV.maskedFlags()))
+        }
+        let loss = lossA + lossV
+        var metrics = timer.milliseconds
+        metrics["loss"] = Double(loss.item)
+        metrics["rec_audio"] = Double(lossA.item)
+        metrics["rec_video"] = Double(lossV.item)
+        return ObjectiveOutput(loss: loss, metrics: metrics)
+    }
+
+    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        try towers.patchTokens(batch, modality: modality, objective: name, context: context)
+    }
+
+    public var encodedModalities: [Modality] { [.audio, .video] }
+}

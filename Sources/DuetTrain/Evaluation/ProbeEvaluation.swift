@@ -1,0 +1,107 @@
+// Frozen-encoder evaluation during and after pretraining: a linear probe per modality the
+// objective encodes (word accuracy on the held-out speakers) and, when it encodes both, audio↔video
+// retrieval on the same split. Features are mean-pooled over tokens, computed with no graph.
+import DuetData
+import DuetNN
+import DuetObjectives
+import DuetTensor
+import Foundation
+
+public struct ProbeEvaluation {
+    public let config: RunConfig
+    public let trainManifest: String
+    public let testManifest: String
+    private let trainLabels: LabelSet
+    private let testLabels: LabelSet
+    private let log: ((String) -> Void)?
+
+    /// Reads the splits `config.probe` names (or the synthetic corpus's word splits) and their
+    /// class labels; a missing or malformed label file is an error naming it.
+    public init(config: RunConfig, log: ((String) -> Void)? = nil) throws(TrainError) {
+        self.config = config
+        self.log = log
+        if let train = config.probe.trainManifest, let test = config.probe.testManifest {
+            (trainManifest, testManifest) = (train, test)
+        } else {
+            let corpus = try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: log ?? { _ in })
+            trainManifest = corpus.appendingPathComponent("words-train.tsv").path
+            testManifest = corpus.appendingPathComponent("words-valid.tsv").path
+        }
+        trainLabels = try Self.labels(besideManifest: trainManifest, extension: config.probe.labels)
+        testLabels = try Self.labels(besideManifest: testManifest, extension: config.probe.labels)
+    }
+
+    /// Classes the probe separates: one past the largest label of either split.
+    public var classes: Int {
+        Int((trainLabels.encoded + testLabels.encoded).joined().max() ?? 0) + 1
+    }
+
+    /// `probe/<modality>_acc` for each modality `objective` encodes, `probe/classes`, and with
+    /// both, `retrieval/a2v_r1`, `_r5`, `retrieval/v2a_r1`, `_r5` and `retrieval/chance_r1`.
+    public func run(_ objective: any PretrainingObjective) throws(TrainError) -> [String: Double] {
+        let modalities = objective.encodedModalities
+        guard !modalities.isEmpty else { throw .objective(.cannotEncode(objective: objective.name, modality: "any")) }
+        let train = try features(objective, manifest: trainManifest, labels: trainLabels, modalities: modalities)
+        let test = try features(objective, manifest: testManifest, labels: testLabels, modalities: modalities)
+        let probe = LinearProbe(steps: config.probe.steps, learningRate: Float(config.probe.lr),
+                                weightDecay: Float(config.probe.weightDecay), seed: UInt64(config.seed))
+        var values: [String: Double] = ["probe/classes": Double(classes)]
+        for modality in modalities {
+            values["probe/\(modality.rawValue)_acc"] = probe.accuracy(train: train[modality]!, test: test[modality]!, classes: classes)
+        }
+        if let audio = test[.audio], let video = test[.video] {
+            let recall = RetrievalRecall(audio: objective.retrievalEmbedding(audio.features, modality: .audio),
+                                         video: objective.retrievalEmbedding(video.features, modality: .video), ks: [1, 5])
+            values["retrieval/a2v_r1"] = recall.audioToVideo[1]
+            values["retrieval/a2v_r5"] = recall.audioToVideo[5]
+            values["retrieval/v2a_r1"] = recall.videoToAudio[1]
+            values["retrieval/v2a_r5"] = recall.videoToAudio[5]
+            values["retrieval/chance_r1"] = 1 / Double(recall.count)
+        }
+        return values
+    }
+
+    /// Mean-pooled features of every clip of `manifest`, per modality, in manifest order.
+    func features(_ objective: any PretrainingObjective, manifest: String, labels: LabelSet,
+                  modalities: [Modality]) throws(TrainError) -> [Modality: LabelledFeatures] {
+        let source = try LoaderBatchSource(manifest: manifest, config: config, training: false, labels: labels,
+                                           modalities: (modalities.contains(.audio), modalities.contains(.video)),
+                                           wholeEpoch: true, log: log)
+        var rows: [Modality: [Float]] = [:]
+        var dims: [Modality: Int] = [:]
+        var classes: [Int32] = []
+        let context = ForwardContext(isTraining: false, stream: RandomStream(seed: UInt64(config.seed)).derived(0x7072_6F62))
+        for _ in 0..<source.batchesPerEpoch {
+            let batch: ObjectiveBatch
+            do { batch = try source.next() } catch { throw .data("\(error)") }
+            guard let batchLabels = batch.labels, batchLabels.allSatisfy({ $0.count == 1 }) else {
+                throw .data("\(manifest): the probe needs one class label per clip (\(config.probe.labels) file)")
+            }
+            classes += batchLabels.map { $0[0] }
+            for modality in modalities {
+                let tokens: Tensor
+                do { tokens = try objective.encode(batch, modality: modality, context: context) } catch { throw .objective(error) }
+                let pooled = noGrad { tokens.mean(axis: 1) }
+                dims[modality] = pooled.shape[1]
+                rows[modality, default: []] += pooled.scalars
+            }
+        }
+        var result: [Modality: LabelledFeatures] = [:]
+        for modality in modalities {
+            let dim = dims[modality] ?? 0
+            result[modality] = LabelledFeatures(features: Tensor(shape: [classes.count, dim], scalars: rows[modality] ?? []),
+                                                labels: classes)
+        }
+        return result
+    }
+
+    static func labels(besideManifest manifest: String, extension ext: String) throws(TrainError) -> LabelSet {
+        let path = LabelFile.path(besideManifest: manifest, extension: ext)
+        do {
+            let entries = try Manifest.load(contentsOf: manifest).count
+            return try LabelSet(LabelFile.load(contentsOf: path, kind: .classes, entries: entries), vocabulary: nil)
+        } catch {
+            throw .data("probe labels \(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,110 @@
+// What `duet finetune` does: a run of the trainer whose objective is a fine-tuning task, its
+// towers started from a pretrained checkpoint (`task.init`) or from scratch, trained on the
+// labelled clips (a `data.label_fraction` of them), then evaluated on the valid and test splits.
+import DuetData
+import DuetModels
+import DuetNN
+import DuetObjectives
+import Foundation
+
+public enum FineTuning {
+    /// The task of `config` with its parameters initialised from `ParameterStore(seed:)`, the
+    /// store finalised and, when `loadingInit` and `task.init` is set, the towers copied from
+    /// that checkpoint by the naming rule (`TowerLookup`).
+    public static func makeTask(for config: RunConfig, data: FineTuningData, loadingInit: Bool = true,
+                                log: (String) -> Void = { _ in }) throws(TrainError) -> FineTuningTask {
+        do { try config.validate() } catch { throw .config(error) }
+        guard let task = config.task else { throw .usage("the config has no task section") }
+        var grids: [(Modality, TokenGrid, TransformerSize, Float)] = []
+        for modality in modalities(task.modality) {
+            let tower = modality == .video ? config.model.video.transformer : config.model.audio.transformer
+            let dropPath = modality == .video ? config.model.video.dropPath : config.model.audio.dropPath
+            grids.append((modality, ObjectiveFactory.tokenGrid(for: config, modality: modality),
+                          TransformerSize(dim: tower.dim, depth: tower.depth, heads: tower.heads, mlpRatio: Float(tower.mlpRatio)),
+                          Float(dropPath)))
+        }
+        let store = ParameterStore(seed: UInt64(config.seed))
+        let fineTuning = FineTuningTask(kind: task.kind, store: store, grids: grids, classes: data.outputClasses,
+                                        labelSmoothing: Float(task.labelSmoothing), freezeSteps: task.freezeEncoderSteps)
+        store.finalize()
+        if loadingInit, let spec = task.initFrom {
+            do throws(CheckpointError) {
+                let checkpoint = try TowerLookup.checkpoint(spec)
+                let (file, saved) = try TowerLookup.read(checkpoint)
+                for tower in fineTuning.towers {
+                    guard let source = TowerLookup.sourcePrefix(of: tower.modality, in: file, config: saved) else {
+                        throw .mismatch(file: checkpoint.modelFile.path,
+                                                       reason: "holds no \(tower.modality.rawValue) tower (objective \(saved.objective.name))")
+                    }
+                    let skipped = try TowerLookup.load(store, prefix: TowerLookup.prefix(tower.modality), from: file, source: source)
+                    log("\(tower.modality.rawValue) tower from \(checkpoint.folder.path)"
+                        + (source.isEmpty ? " (root-level MAE names)" : " (\(source)*)")
+                        + (skipped.isEmpty ? "" : "; fixed positions recomputed: \(skipped.joined(separator: ", "))"))
+                }
+            } catch {
+                throw .checkpoint(error)
+            }
+        }
+        return fineTuning
+    }
+
+    static func modalities(_ modality: TaskModality) -> [Modality] {
+        switch modality {
+        case .video: return [.video]
+        case .audio: return [.audio]
+        case .audiovisual: return [.video, .audio]
+        }
+    }
+
+    /// The training source (the label fraction's subset of the train split) and the held-out
+    /// valid split, with labels.
+    static func dataSources(_ config: RunConfig, data: FineTuningData,
+                            log: @escaping (String) -> Void) throws(TrainError) -> (any BatchSource, (any BatchSource)?, String) {
+        let labels = try data.labels(.train)
+        let keys = data.task.kind == .word ? labels.encoded : labels.encoded.map { _ in [Int32]() }
+        let subset = config.data.labelFraction < 1
+            ? labelFractionSubset(keys, fraction: config.data.labelFraction, seed: UInt64(config.seed)) : nil
+        let train = data.manifests[.train]!
+        let source = try LoaderBatchSource(manifest: train, config: config, training: true, labels: labels, entries: subset, log: log)
+        var heldOut: (any BatchSource)?
+        if let valid = data.manifests[.valid] {
+            heldOut = try LoaderBatchSource(manifest: valid, config: config, training: false, labels: try data.labels(.valid), log: log)
+        }
+        let used = subset.map { "\($0.count) of \(labels.encoded.count) labelled clips (label_fraction \(config.data.labelFraction))" }
+            ?? "\(labels.encoded.count) labelled clips"
+        return (source, heldOut, "\(train), \(used)")
+    }
+
+    /// Fine-tunes as `options` say (`task.init` may be set there with `--set`), then evaluates
+    /// the last checkpoint on the valid and test splits; returns the test (or valid) report.
+    @discardableResult
+    public static func run(_ options: PretrainOptions, console: ConsoleProgress.Style? = nil) throws(TrainError) -> [TaskSplit: TaskReport] {
+        if options.configFile != nil, try Pretraining.resolveConfig(options, checkpoint: nil).task == nil {
+            throw .usage("\(options.configFile!) has no task section: it is a pretraining recipe (duet pretrain); "
+                + "fine-tune with configs/lipread-word-tiny.yaml or another recipe with a task")
+        }
+        let summary = try Pretraining.run(options, console: console)
+        guard let checkpoint = summary.lastCheckpoint else { return [:] }
+        var reports: [TaskSplit: TaskReport] = [:]
+        for split in [TaskSplit.valid, .test] {
+            let report: TaskReport
+            do {
+                report = try TaskEvaluation.run(checkpoint: checkpoint, split: split, output: nil)
+            } catch {
+                if error.isMissingSplit { continue }
+                throw error
+            }
+            print("\(split.rawValue): \(report.summary)")
+            reports[split] = report
+        }
+        return reports
+    }
+}
+
+extension TrainError {
+    /// The config names no manifest for a split (`TaskEvaluation` then has nothing to read).
+    var isMissingSplit: Bool {
+        if case .usage(let message) = self { return message.hasPrefix("no ") && message.contains(" manifest") }
+        return false
+    }
+}
