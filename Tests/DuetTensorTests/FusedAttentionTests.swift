@@ -1,0 +1,91 @@
+// The tiled attention kernel against attention composed from matmul and softmax (values and
+// gradients, at head widths on the 16-lane path and off it, over several query blocks), and the
+// packed self- and cross-attention front-ends against the permute-and-split form they replace.
+import Testing
+import DuetTestSupport
+@testable import DuetTensor
+
+@Suite struct FusedAttentionTests {
+    /// softmax(q·kᵀ/√d + mask)·v from general ops, the slow reference.
+    private func composed(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: KeyPaddingMask? = nil) -> Tensor {
+        var scores = Tensor.matmul(q, k, transposeB: true) * (1 / Float(q.shape[3]).squareRoot())
+        if let mask {
+            let bias = Tensor(shape: [mask.batch, 1, 1, mask.keys], scalars: mask.valid.map { $0 ? 0 : -1e9 })
+            scores = scores + bias
+        }
+        return Tensor.matmul(scores.softmax(), v)
+    }
+
+    /// Values and the gradients of Σ w·out for each input, from `f`.
+    private func valuesAndGradients(_ inputs: [Tensor], _ f: ([Tensor]) -> Tensor) -> [Tensor] {
+        let leaves = inputs.map { $0.detached().copy().requiringGrad() }
+        let out = f(leaves)
+        let w = Tensor.randomNormal(out.shape, stream: RandomStream(seed: 77))
+        (out * w).sum().backward()
+        return [out.detached()] + leaves.map { $0.grad! }
+    }
+
+    @Test(arguments: [(16, 64, 37, 2), (64, 100, 100, 1), (32, 50, 197, 2), (24, 7, 9, 3)])
+    func matchesComposedOps(width d: Int, queries n: Int, keys m: Int, heads h: Int) {
+        let q = randomInput([2, h, n, d], seed: 1), k = randomInput([2, h, m, d], seed: 2), v = randomInput([2, h, m, d], seed: 3)
+        let mask = KeyPaddingMask(lengths: [m, max(1, m / 3)], keys: m)
+        for keyPadding in [nil, mask] {
+            let fused = valuesAndGradients([q, k, v]) { Tensor.attention($0[0], $0[1], $0[2], keyPadding: keyPadding) }
+            let reference = valuesAndGradients([q, k, v]) { composed($0[0], $0[1], $0[2], mask: keyPadding) }
+            for (i, name) in ["out", "dq", "dk", "dv"].enumerated() {
+                expectClose(fused[i], reference[i], tolerance: 1e-4, "\(name) d=\(d) n=\(n) m=\(m) masked=\(keyPadding != nil)")
+            }
+        }
+    }
+
+    @Test func packedSelfAttentionMatchesPermutedHeads() {
+        let (b, n, heads, d) = (2, 13, 3, 16)
+        let qkv = randomInput([b, n, 3 * heads * d], seed: 4)
+        let mask = KeyPaddingMask(lengths: [13, 8], keys: n)
+        let packed = valuesAndGradients([qkv]) { Tensor.selfAttention(packed: $0[0], heads: heads, keyPadding: mask) }
+        let permuted = valuesAndGradients([qkv]) { x in
+            let parts = x[0].reshaped([b, n, 3, heads, d]).permuted([2, 0, 3, 1, 4])
+                .split([1, 1, 1], axis: 0).map { $0.reshaped([b, heads, n, d]) }
+            return Tensor.attention(parts[0], parts[1], parts[2], keyPadding: mask).transposed(1, 2).reshaped([b, n, heads * d])
+        }
+        expectClose(packed[0], permuted[0], tolerance: 1e-5, "out")
+        expectClose(packed[1], permuted[1], tolerance: 1e-5, "dqkv")
+        checkGradients([randomInput([1, 5, 3 * 2 * 4], seed: 5)]) { Tensor.selfAttention(packed: $0[0], heads: 2) }
+    }
+
+    @Test func crossAttentionMatchesPermutedHeads() {
+        let (b, n, m, heads, d) = (2, 7, 11, 2, 16)
+        let query = randomInput([b, n, heads * d], seed: 6), kv = randomInput([b, m, 2 * heads * d], seed: 7)
+        let mask = KeyPaddingMask(lengths: [11, 4], keys: m)
+        let packed = valuesAndGradients([query, kv]) {
+            Tensor.crossAttention(query: $0[0], packedKeyValue: $0[1], heads: heads, keyPadding: mask)
+        }
+        let permuted = valuesAndGradients([query, kv]) { x in
+            let q = x[0].reshaped([b, n, heads, d]).transposed(1, 2)
+            let parts = x[1].reshaped([b, m, 2, heads, d]).permuted([2, 0, 3, 1, 4])
+                .split([1, 1], axis: 0).map { $0.reshaped([b, heads, m, d]) }
+            return Tensor.attention(q, parts[0], parts[1], keyPadding: mask).transposed(1, 2).reshaped([b, n, heads * d])
+        }
+        for (i, name) in ["out", "dquery", "dkv"].enumerated() {
+            expectClose(packed[i], permuted[i], tolerance: 1e-5, name)
+        }
+        checkGradients([randomInput([1, 3, 8], seed: 8), randomInput([1, 4, 16], seed: 9)]) {
+            Tensor.crossAttention(query: $0[0], packedKeyValue: $0[1], heads: 2)
+        }
+    }
+
+    @Test func tileProductMatchesLoops() {
+        // Rows off the six-row tile, columns off the 16 lanes, and Aᵀ through swapped strides.
+        let (rows, cols, depth) = (13, 37, 9)
+        let a = randomInput([rows, depth], seed: 10, requiresGrad: false), at = a.transposed()
+        let b = randomInput([depth, cols], seed: 11, requiresGrad: false)
+        let c = Tensor.full([rows, cols], 1), ct = Tensor.full([rows, cols], 1)
+        tileProduct(rows: rows, cols: cols, depth: depth, alpha: 0.5, a.pointer, aRowStride: depth, aColStride: 1,
+                    b.pointer, bRowStride: cols, c.pointer, cRowStride: cols, accumulate: true)
+        tileProduct(rows: rows, cols: cols, depth: depth, alpha: 0.5, at.pointer, aRowStride: 1, aColStride: rows,
+                    b.pointer, bRowStride: cols, ct.pointer, cRowStride: cols, accumulate: true)
+        let expected = Tensor.matmul(a, b) * 0.5 + 1
+        expectClose(c, expected, tolerance: 1e-5, "A·B")
+        expectClose(ct, expected, tolerance: 1e-5, "(Aᵀ)ᵀ·B")
+    }
+}

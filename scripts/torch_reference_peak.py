@@ -1,0 +1,62 @@
+"""PyTorch's side of `duet bench --only W1,W2,W3`, with the peak resident memory of each workload.
+
+Runs W1-W3 from shared/bench/torch_reference.py (the same models, shapes and timing: median of
+--steps after 3 warm-up steps) and reads the process's peak resident size (VmHWM) per workload,
+reset before each through /proc/self/clear_refs, as `duet bench` does. Python is used only for
+this measurement; Duet and its tests never need it.
+
+Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 scripts/torch_reference_peak.py \
+           [--reference ../shared/bench/torch_reference.py] [--threads 2] [--steps 10] [--json out.json]
+"""
+import argparse, gc, importlib.util, json, os, platform
+
+
+def vm_hwm_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak():
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reference", default=os.path.join(here, "..", "..", "shared", "bench", "torch_reference.py"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--only", default="W1,W2,W3")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    spec = importlib.util.spec_from_file_location("torch_reference", a.reference)
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    torch = ref.torch
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    workloads = {"W1": ref.encoder_step, "W2": ref.mae_audio_step, "W3": ref.attention_step}
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version(), "workloads": {}}
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, median of {a.steps} after 3 warm-up steps")
+    for name in [w.strip().upper() for w in a.only.split(",") if w.strip()]:
+        reset_peak()
+        step, flops = workloads[name]()
+        med = ref.time_it(step, a.steps)
+        peak = vm_hwm_mb()
+        out["workloads"][name] = {"median_ms": med * 1e3, "gflops": flops / med / 1e9, "peak_resident_mb": peak}
+        print(f"{name}  {med * 1e3:9.1f} ms/step  {flops / med / 1e9:7.1f} GFLOP/s  peak RSS {peak:7.0f} MB")
+        del step
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
