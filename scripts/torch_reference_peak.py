@@ -6,7 +6,11 @@ reset before each through /proc/self/clear_refs, as `duet bench` does. Python is
 this measurement; Duet and its tests never need it.
 
 Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 scripts/torch_reference_peak.py \
-           [--reference ../shared/bench/torch_reference.py] [--threads 2] [--steps 10] [--json out.json]
+           [--reference ../shared/bench/torch_reference.py] [--threads 2] [--steps 10] [--json out.json] \
+           [--duet-json duet.json]
+
+With --duet-json (what `duet bench --only W1,W2,W3 --json` wrote just before), it also prints the
+comparison table of the README: Duet ms, PyTorch ms, ratio, GFLOP/s, share of sgemm, peak MB.
 """
 import argparse, gc, importlib.util, json, os, platform
 
@@ -35,6 +39,7 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--only", default="W1,W2,W3")
     ap.add_argument("--json")
+    ap.add_argument("--duet-json")
     a = ap.parse_args()
     spec = importlib.util.spec_from_file_location("torch_reference", a.reference)
     ref = importlib.util.module_from_spec(spec)
@@ -56,6 +61,24 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
+    if a.duet_json:
+        print_comparison(json.load(open(a.duet_json)), out)
+
+
+def print_comparison(duet, torch_out):
+    """The README's table from one Duet run and this PyTorch run."""
+    print(f"sgemm 2048^3 in the Duet run: {duet.get('sgemmGflops', float('nan')):.1f} GFLOP/s; "
+          f"OpenBLAS {duet.get('openblasCore')}, {duet.get('blasThreads')} BLAS threads")
+    print("| workload | Duet ms | PyTorch ms | Duet / PyTorch | Duet GFLOP/s | of sgemm | Duet peak MB | PyTorch peak MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for t in duet.get("training", []):
+        key = t["name"].split()[0]
+        ref = torch_out["workloads"].get(key)
+        if ref is None:
+            continue
+        print(f"| {t['name']} | {t['milliseconds']:.1f} | {ref['median_ms']:.1f} | {t['milliseconds'] / ref['median_ms']:.2f}x "
+              f"| {t['gflops']:.1f} | {100 * t['fractionOfSgemm']:.0f} % | {t.get('peakResidentMegabytes') or float('nan'):.0f} "
+              f"| {ref['peak_resident_mb']:.0f} |")
 
 
 if __name__ == "__main__":
