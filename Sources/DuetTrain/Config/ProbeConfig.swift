@@ -9,6 +9,9 @@ public struct ProbeConfig: ConfigSection, Equatable, Sendable {
     public var testManifest: String? = nil
     /// Extension of the class-label file beside each manifest (`words-train.lbl`): one integer a line.
     public var labels = "lbl"
+    /// Stretches of time whose token means the probe concatenates (1: one mean over all tokens, as
+    /// MAE's probe; words are sequences, so lip-reading probes keep their order with a few bins).
+    public var timeBins = 1
     /// Full-batch AdamW steps of the logistic regression.
     public var steps = 300
     public var lr = 0.01
@@ -17,12 +20,13 @@ public struct ProbeConfig: ConfigSection, Equatable, Sendable {
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
-        [.init("train_manifest", \.trainManifest), .init("test_manifest", \.testManifest), .init("labels", \.labels),
+        [.init("train_manifest", \.trainManifest), .init("test_manifest", \.testManifest), .init("labels", \.labels), .init("time_bins", \.timeBins),
          .init("steps", \.steps), .init("lr", \.lr), .init("weight_decay", \.weightDecay)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["labels"].require(!labels.isEmpty && !labels.contains("/"), "must be a file extension such as lbl, got '\(labels)'")
+        try path["time_bins"].requirePositive(timeBins)
         try path["steps"].requirePositive(steps)
         try path["lr"].requirePositive(lr)
         try path["weight_decay"].require(weightDecay >= 0, "must be ≥ 0, got \(weightDecay)")

@@ -47,11 +47,12 @@ public struct ProbeEvaluation {
                                 weightDecay: Float(config.probe.weightDecay), seed: UInt64(config.seed))
         var values: [String: Double] = ["probe/classes": Double(classes)]
         for modality in modalities {
-            values["probe/\(modality.rawValue)_acc"] = probe.accuracy(train: train[modality]!, test: test[modality]!, classes: classes)
+            values["probe/\(modality.rawValue)_acc"] = probe.accuracy(train: train[modality]!.binned, test: test[modality]!.binned,
+                                                                      classes: classes)
         }
         if let audio = test[.audio], let video = test[.video] {
-            let recall = RetrievalRecall(audio: objective.retrievalEmbedding(audio.features, modality: .audio),
-                                         video: objective.retrievalEmbedding(video.features, modality: .video), ks: [1, 5])
+            let recall = RetrievalRecall(audio: objective.retrievalEmbedding(audio.mean, modality: .audio),
+                                         video: objective.retrievalEmbedding(video.mean, modality: .video), ks: [1, 5])
             values["retrieval/a2v_r1"] = recall.audioToVideo[1]
             values["retrieval/a2v_r5"] = recall.audioToVideo[5]
             values["retrieval/v2a_r1"] = recall.videoToAudio[1]
@@ -61,13 +62,21 @@ public struct ProbeEvaluation {
         return values
     }
 
-    /// Mean-pooled features of every clip of `manifest`, per modality, in manifest order.
+    /// One split's features of one modality: the tokens' mean `[N, D]` (retrieval) and, for the
+    /// probe, their means over `probe.time_bins` consecutive stretches of tokens, concatenated
+    /// `[N, bins × D]` (the same as the mean with one bin).
+    struct PooledFeatures {
+        var mean: Tensor
+        var binned: LabelledFeatures
+    }
+
+    /// Pooled features of every clip of `manifest`, per modality, in manifest order.
     func features(_ objective: any PretrainingObjective, manifest: String, labels: LabelSet,
-                  modalities: [Modality]) throws(TrainError) -> [Modality: LabelledFeatures] {
+                  modalities: [Modality]) throws(TrainError) -> [Modality: PooledFeatures] {
         let source = try LoaderBatchSource(manifest: manifest, config: config, training: false, labels: labels,
                                            modalities: (modalities.contains(.audio), modalities.contains(.video)),
                                            wholeEpoch: true, log: log)
-        var rows: [Modality: [Float]] = [:]
+        var rows: [Modality: [Float]] = [:], binnedRows: [Modality: [Float]] = [:]
         var dims: [Modality: Int] = [:]
         var classes: [Int32] = []
         let context = ForwardContext(isTraining: false, stream: RandomStream(seed: UInt64(config.seed)).derived(0x7072_6F62))
@@ -81,18 +90,37 @@ public struct ProbeEvaluation {
             for modality in modalities {
                 let tokens: Tensor
                 do { tokens = try objective.encode(batch, modality: modality, context: context) } catch { throw .objective(error) }
-                let pooled = noGrad { tokens.mean(axis: 1) }
+                let (pooled, binned) = noGrad { (tokens.mean(axis: 1), Self.binnedMeans(tokens, bins: config.probe.timeBins)) }
                 dims[modality] = pooled.shape[1]
                 rows[modality, default: []] += pooled.scalars
+                binnedRows[modality, default: []] += binned.scalars
             }
         }
-        var result: [Modality: LabelledFeatures] = [:]
+        var result: [Modality: PooledFeatures] = [:]
         for modality in modalities {
             let dim = dims[modality] ?? 0
-            result[modality] = LabelledFeatures(features: Tensor(shape: [classes.count, dim], scalars: rows[modality] ?? []),
-                                                labels: classes)
+            let bins = Swift.min(config.probe.timeBins, Swift.max(1, (binnedRows[modality]?.count ?? 0) / Swift.max(classes.count * dim, 1)))
+            result[modality] = PooledFeatures(
+                mean: Tensor(shape: [classes.count, dim], scalars: rows[modality] ?? []),
+                binned: LabelledFeatures(features: Tensor(shape: [classes.count, bins * dim], scalars: binnedRows[modality] ?? []),
+                                         labels: classes))
         }
         return result
+    }
+
+    /// `tokens` [B, N, D] averaged over `bins` consecutive, near-equal stretches of tokens and
+    /// concatenated: [B, bins × D]. Every tower orders its tokens time-major (tubelet steps, rows
+    /// of filterbank patches, frames), so the stretches are stretches of time and the probe sees
+    /// the order of events that a single mean erases (fewer bins when N < bins).
+    static func binnedMeans(_ tokens: Tensor, bins: Int) -> Tensor {
+        let n = tokens.shape[1]
+        let count = Swift.min(bins, n)
+        guard count > 1 else { return tokens.mean(axis: 1) }
+        let parts = (0..<count).map { i -> Tensor in
+            let start = i * n / count, end = (i + 1) * n / count
+            return tokens.narrowed(axis: 1, start: start, length: end - start).mean(axis: 1)
+        }
+        return Tensor.concat(parts, axis: 1)
     }
 
     static func labels(besideManifest manifest: String, extension ext: String) throws(TrainError) -> LabelSet {
