@@ -64,3 +64,32 @@ func tinyRAVEnConfig(steps: Int = 8) -> RunConfig {
         #expect(ravenA.teacherStore.values!.scalars != towers, "the teachers lag the students")
     }
 }
+
+@Suite struct RAVEnConfigTests {
+    @Test func ravenBaseHoldsThePapersNumbers() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("configs")
+        let base = try RunConfig.load(contentsOf: folder.appendingPathComponent("raven-base.yaml").path)
+        #expect(base.objective.name == "raven" && base.masking.kind == .spanStart && base.masking.startProb == 0.2 && base.masking.spanLength == 3)
+        #expect(base.model.video.frontEnd == .lipResNet && base.model.video.resnetWidth == 64 && base.model.video.size == 88)
+        #expect(base.model.video.dim == 512 && base.model.video.depth == 12 && base.model.video.heads == 8)
+        #expect(base.model.audio.tokens == .frames && base.model.audio.frames == 4 * base.model.video.frames)
+        #expect(base.objective.raven.momentum == 0.999 && base.objective.raven.predictor == TransformerConfig(dim: 512, depth: 2, heads: 8))
+        #expect(base.objective.raven.layerScale == 0.1)
+    }
+
+    @Test func ravenNeedsOneAudioTokenPerVideoStep() {
+        var config = tinyRAVEnConfig()
+        config.model.audio.tokens = .patches
+        #expect(throws: ConfigError.self) { try config.validate() }
+        config = tinyRAVEnConfig()
+        config.model.audio.frames = 20
+        #expect { try config.validate() } throws: { "\($0)".contains("model.audio.frames: must be 24") }
+        config = tinyRAVEnConfig()
+        config.masking.kind = .random
+        #expect { try config.validate() } throws: { "\($0)".contains("masking.kind") }
+        config = tinyRAVEnConfig()
+        config.data.fps = 30
+        #expect(throws: ConfigError.self) { try config.validate() }
+    }
+}
