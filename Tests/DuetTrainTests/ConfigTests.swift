@@ -39,7 +39,7 @@ private func temporaryFile(_ name: String, contents: String) throws -> String {
 struct ConfigTests {
     @Test func everyRecipeResolvesAndRoundTrips() throws {
         let files = try recipes()
-        for name in ["audiomae-tiny", "videomae-tiny", "audiomae-base", "videomae-base"] {
+        for name in ["audiomae-tiny", "videomae-tiny", "audiomae-base", "videomae-base", "raven-tiny", "raven-base"] {
             #expect(files.contains { $0.hasSuffix("/\(name).yaml") }, "configs/\(name).yaml")
         }
         for file in files {
@@ -271,7 +271,7 @@ struct ConfigTests {
                         DataConfig.fields.count, OptimConfig.fields.count, ScheduleConfig.fields.count,
                         TrainConfig.fields.count, ProbeConfig.fields.count, MAViLConfig.fields.count,
                         Data2Vec2Config.fields.count, AugmentConfig.fields.count, RavenConfig.fields.count,
-                        DistillConfig.fields.count, TaskConfig.fields.count]
+                        TransformerConfig.fields.count, TaskConfig.fields.count]
         #expect(keyLines == RunConfig.fields.count + sections.reduce(0, +))
     }
 

@@ -52,7 +52,8 @@ func tinyRAVEnConfig(steps: Int = 8) -> RunConfig {
         let resumeFrom = RunFolder(url: stopped).checkpoints.checkpoints()[0].checkpoint
         // The teachers are saved under the students' tower names.
         let saved = try SafeTensorsFile.read(contentsOf: resumeFrom.storeFile("teacher"))
-        #expect(saved.names.contains("video_encoder.frontend.frontend3D.0.weight") && saved.names.contains("audio_encoder.blocks.0.attn.qkv.weight"))
+        #expect(saved.names.contains("video_encoder.frontend.frontend3D.0.weight"))
+        #expect(saved.names.contains("audio_encoder.blocks.0.attn.qkv.weight"))
         #expect(!saved.names.contains { $0.hasPrefix("predictor_") })
         let (b, ravenB) = try trainer(config, run: stopped, resumingFrom: resumeFrom)
         #expect(b.step == 2)
@@ -62,5 +63,40 @@ func tinyRAVEnConfig(steps: Int = 8) -> RunConfig {
         #expect(ravenA.teacherStore.values!.scalars == ravenB.teacherStore.values!.scalars)
         let towers = Array(ravenA.store.values!.scalars.prefix(ravenA.teacherStore.scalarCount))
         #expect(ravenA.teacherStore.values!.scalars != towers, "the teachers lag the students")
+    }
+}
+
+@Suite struct RAVEnConfigTests {
+    @Test func ravenBaseHoldsThePapersNumbers() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("configs")
+        let base = try RunConfig.load(contentsOf: folder.appendingPathComponent("raven-base.yaml").path)
+        #expect(base.objective.name == "raven")
+        #expect(base.masking.kind == .spanStart)
+        #expect(base.masking.startProb == 0.2)
+        #expect(base.masking.spanLength == 3)
+        #expect(base.model.video.frontEnd == .lipResNet)
+        #expect(base.model.video.resnetWidth == 64)
+        #expect(base.model.video.transformer == TransformerConfig(dim: 512, depth: 12, heads: 8))
+        #expect(base.model.audio.tokens == .frames)
+        #expect(base.model.audio.frames == 4 * base.model.video.frames)
+        #expect(base.objective.raven.momentum == 0.999)
+        #expect(base.objective.raven.predictor == TransformerConfig(dim: 512, depth: 2, heads: 8))
+        #expect(base.objective.raven.layerScale == 0.1)
+    }
+
+    @Test func ravenNeedsOneAudioTokenPerVideoStep() {
+        var config = tinyRAVEnConfig()
+        config.model.audio.tokens = .patches
+        #expect(throws: ConfigError.self) { try config.validate() }
+        config = tinyRAVEnConfig()
+        config.model.audio.frames = 20
+        #expect { try config.validate() } throws: { "\($0)".contains("model.audio.frames: must be 24") }
+        config = tinyRAVEnConfig()
+        config.masking.kind = .random
+        #expect { try config.validate() } throws: { "\($0)".contains("masking.kind") }
+        config = tinyRAVEnConfig()
+        config.data.fps = 30
+        #expect(throws: ConfigError.self) { try config.validate() }
     }
 }
