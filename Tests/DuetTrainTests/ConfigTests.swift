@@ -270,7 +270,8 @@ struct ConfigTests {
                         TransformerConfig.fields.count, MaskingConfig.fields.count, ObjectiveConfig.fields.count,
                         DataConfig.fields.count, OptimConfig.fields.count, ScheduleConfig.fields.count,
                         TrainConfig.fields.count, ProbeConfig.fields.count, MAViLConfig.fields.count,
-                        Data2Vec2Config.fields.count, AugmentConfig.fields.count]
+                        Data2Vec2Config.fields.count, AugmentConfig.fields.count,
+                        RavenConfig.fields.count, TransformerConfig.fields.count /* objective.raven.predictor */]
         #expect(keyLines == RunConfig.fields.count + sections.reduce(0, +))
     }
 
