@@ -129,6 +129,25 @@ struct FineTuningTests {
         }
     }
 
+    @Test func lipReadingTowerFineTunes() throws {
+        // RAVEn's video tower (front-end + Transformer, one token per frame) under the task.
+        var config = tinyTaskConfig(.ctc, modality: .video, manifest: try labelledCorpus("ft-lip"), steps: 3)
+        config.model.video.frontEnd = .lipResNet
+        (config.model.video.resnetWidth, config.model.video.frames, config.model.video.size) = (2, 8, 8)
+        config.train.batchSize = 2
+        let data = try FineTuningData(config: config)
+        let task = try FineTuning.makeTask(for: config, data: data)
+        #expect(task.store["video_encoder.frontend.frontend3D.0.weight"] != nil && task.store["video_encoder.proj.weight"] != nil)
+        #expect(task.store["video_encoder.blocks.0.ls1.gamma"] != nil, "RAVEn's LayerScale, as objective.raven.layer_scale says")
+        let scales = task.learningRateScales(decay: 0.5)
+        #expect(scales["video_encoder.frontend.trunk.layer1.0.conv1.weight"] == 0.25 && scales["video_encoder.blocks.0.attn.qkv.weight"] == 0.5)
+        let source = LabelledSource(config: config, labels: try data.labels(.train), batches: 1, videoLengths: [8, 5])
+        let (logits, steps) = try task.logits(source.batches[0], context: .evaluation)
+        #expect(logits.shape == [8, 2, data.outputClasses] && steps == [8, 5], "one step per frame")
+        let trainer = try Trainer(config: config, objective: task, source: source)
+        #expect(try trainer.trainStep().loss > 0)
+    }
+
     @Test func wordTaskGradients() throws {
         var config = tinyTaskConfig(modality: .audiovisual, manifest: try labelledCorpus("ft-grad"))
         config.model.audio.transformer = TransformerConfig(dim: 16, depth: 1, heads: 2, mlpRatio: 1)

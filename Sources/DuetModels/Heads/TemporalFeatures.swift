@@ -1,5 +1,5 @@
-// From an encoder's patch tokens to one feature vector per time step (the mean over each step's
-// spatial or frequency tokens), and the masked temporal mean LRW-style word classifiers pool with.
+// The time layout of a token grid (steps, input frames per step), and the masked temporal mean
+// LRW-style word classifiers pool per-step features with.
 import DuetTensor
 
 extension TokenGrid {
@@ -18,19 +18,6 @@ extension TokenGrid {
         case let .image(_, _, _, p): return p
         case let .video(_, _, _, _, tt, _): return tt
         }
-    }
-
-    /// Time steps that see at least one valid input frame of a clip with `frames` valid frames.
-    public func validSteps(frames: Int) -> Int {
-        min(timeSteps, max(1, (frames + framesPerStep - 1) / framesPerStep))
-    }
-
-    /// Patch tokens [B, N, D] in the grid's row-major order (no class token) → [B, T', D], each
-    /// step the mean of its tokens (h × w of a tubelet step, or the mel patches of a frame row).
-    public func temporalFeatures(_ tokens: Tensor) -> Tensor {
-        let (b, n, d) = (tokens.shape[0], tokens.shape[1], tokens.shape[2])
-        precondition(n == self.tokens, "temporalFeatures: \(n) tokens for a grid of \(self.tokens)")
-        return tokens.reshaped([b, timeSteps, n / timeSteps, d]).mean(axis: 2)
     }
 }
 

@@ -44,7 +44,7 @@ public enum EncoderExport {
             throw .missingModality(checkpoint: checkpoint.folder.path, modality: modality.rawValue,
                                    objective: config.task.map { "finetune-\($0.kind.rawValue) on \($0.modality.rawValue)" } ?? config.objective.name)
         }
-        if file.names.contains(where: { $0.hasPrefix(source + "frontend3D.") }) {
+        if file.names.contains(where: { $0.hasPrefix(source) && $0.contains("frontend3D.") }) {
             throw .unsupportedTower(checkpoint: checkpoint.folder.path,
                                     reason: "the lip-reading front-end + Transformer tower cannot be exported yet (ViT towers only)")
         }

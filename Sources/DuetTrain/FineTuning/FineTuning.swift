@@ -15,16 +15,9 @@ public enum FineTuning {
                                 log: (String) -> Void = { _ in }) throws(TrainError) -> FineTuningTask {
         do { try config.validate() } catch { throw .config(error) }
         guard let task = config.task else { throw .usage("the config has no task section") }
-        var grids: [(Modality, TokenGrid, TransformerSize, Float)] = []
-        for modality in modalities(task.modality) {
-            let tower = modality == .video ? config.model.video.transformer : config.model.audio.transformer
-            let dropPath = modality == .video ? config.model.video.dropPath : config.model.audio.dropPath
-            grids.append((modality, ObjectiveFactory.tokenGrid(for: config, modality: modality),
-                          TransformerSize(dim: tower.dim, depth: tower.depth, heads: tower.heads, mlpRatio: Float(tower.mlpRatio)),
-                          Float(dropPath)))
-        }
         let store = ParameterStore(seed: UInt64(config.seed))
-        let fineTuning = FineTuningTask(kind: task.kind, store: store, grids: grids, classes: data.outputClasses,
+        let towers = modalities(task.modality).map { tower(for: config, modality: $0, store: store) }
+        let fineTuning = FineTuningTask(kind: task.kind, store: store, towers: towers, classes: data.outputClasses,
                                         labelSmoothing: Float(task.labelSmoothing), freezeSteps: task.freezeEncoderSteps)
         store.finalize()
         if loadingInit, let spec = task.initFrom {
@@ -46,6 +39,25 @@ public enum FineTuning {
             }
         }
         return fineTuning
+    }
+
+    /// The tower `config.model` describes under `<modality>_encoder.`: MAE's ViT over patches or
+    /// tubelets, or (`model.video.front_end: lip_resnet`) RAVEn's lip-reading tower, with the
+    /// LayerScale of `objective.raven.layer_scale` as RAVEn builds it.
+    static func tower(for config: RunConfig, modality: Modality, store: ParameterStore) -> TaskTower {
+        let b = store.builder.scope("\(modality.rawValue)_encoder")
+        let settings = modality == .video ? config.model.video.transformer : config.model.audio.transformer
+        let dropPath = Float(modality == .video ? config.model.video.dropPath : config.model.audio.dropPath)
+        let size = TransformerSize(dim: settings.dim, depth: settings.depth, heads: settings.heads, mlpRatio: Float(settings.mlpRatio))
+        let video = config.model.video
+        if modality == .video, video.frontEnd == .lipResNet {
+            let blocks = BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath)
+            return TaskTower(lipReading: LipReadingTower(b, frames: video.frames, size: size,
+                                                         resnet: ResNetOptions.autoAVSR.width(video.resnetWidth), blocks: blocks),
+                             channels: video.color.channels, size: video.size)
+        }
+        return TaskTower(modality: modality, encoder: MAEEncoder(b, grid: ObjectiveFactory.tokenGrid(for: config, modality: modality),
+                                                                 size: size, dropPath: dropPath))
     }
 
     static func modalities(_ modality: TaskModality) -> [Modality] {

@@ -7,30 +7,59 @@ import DuetObjectives
 import DuetTensor
 import Foundation
 
-/// One modality's encoder with the grid its input is cut into.
+/// One modality's encoder tower (MAE's ViT over patches or tubelets, or RAVEn's lip-reading
+/// front-end + Transformer) with the layout of its input and tokens.
 public struct TaskTower: Sendable {
     public let modality: Modality
-    public let encoder: MAEEncoder
+    public let tower: any EncoderTower
+    /// The input of one sample: [C, H, W] for a spectrogram, [C, T, H, W] for a video.
+    public let inputShape: [Int]
+    /// Time steps of the tokens, input frames per step, and tokens before the steps (a class token).
+    public let steps: Int
+    public let framesPerStep: Int
+    public let leadingTokens: Int
 
-    public var grid: TokenGrid { encoder.grid }
+    /// A ViT tower (MAE's encoder) over `grid`.
+    public init(modality: Modality, encoder: MAEEncoder) {
+        self.modality = modality
+        tower = encoder
+        inputShape = Array(FineTuningTask.inputShape(encoder.grid, batch: 1).dropFirst())
+        (steps, framesPerStep) = (encoder.grid.timeSteps, encoder.grid.framesPerStep)
+        leadingTokens = encoder.hasClassToken ? 1 : 0
+    }
+
+    /// RAVEn's video tower: one token per frame.
+    public init(lipReading tower: LipReadingTower, channels: Int, size: Int) {
+        modality = .video
+        self.tower = tower
+        inputShape = [channels, tower.frames, size, size]
+        (steps, framesPerStep, leadingTokens) = (tower.frames, 1, 0)
+    }
+
+    /// Time steps that see at least one valid input frame of a clip with `frames` valid frames.
+    func validSteps(frames: Int) -> Int { min(steps, max(1, (frames + framesPerStep - 1) / framesPerStep)) }
 
     /// Per-step features [B, T', D] of the whole input (no masking) and the valid steps of each
     /// sample; padding steps are kept out of attention by a key-padding mask.
     public func features(_ x: Tensor, lengths: [Int]?, context: ForwardContext) -> (Tensor, [Int]?) {
-        let steps = lengths.map { $0.map { grid.validSteps(frames: $0) } }
-        var tokens = encoder.embed(x)
-        if let classToken = encoder.classToken { tokens = classToken.prepend(to: tokens) }
+        let valid = lengths.map { $0.map(validSteps) }
+        let tokens = tower.tokens(x, context: context)
         var padding: KeyPaddingMask?
-        if let steps, steps.contains(where: { $0 < grid.timeSteps }) {
-            let perStep = grid.tokens / grid.timeSteps, offset = encoder.hasClassToken ? 1 : 0
-            let valid = steps.flatMap { n in
-                (0..<(grid.tokens + offset)).map { $0 < offset || ($0 - offset) / perStep < n }
-            }
-            padding = KeyPaddingMask(valid: valid, batch: steps.count, keys: grid.tokens + offset)
+        if let valid, valid.contains(where: { $0 < steps }) {
+            let k = tower.tokensPerStep, lead = leadingTokens
+            padding = KeyPaddingMask(valid: valid.flatMap { n in (0..<(lead + steps * k)).map { $0 < lead || ($0 - lead) / k < n } },
+                                     batch: valid.count, keys: lead + steps * k)
         }
-        let encoded = encoder.encoder(tokens, context: context, keyPadding: padding)
-        let patches = encoder.hasClassToken ? encoded.narrowed(axis: 1, start: 1, length: grid.tokens) : encoded
-        return (grid.temporalFeatures(patches), steps)
+        let encoded = tower.encoder(tokens, context: context, keyPadding: padding)
+        let perStep = leadingTokens > 0 ? encoded.narrowed(axis: 1, start: leadingTokens, length: steps * tower.tokensPerStep) : encoded
+        return (tower.perStep(perStep), valid)
+    }
+
+    /// BEiT's layer ids within the tower: embeddings and front-ends 0, `blocks.i` i + 1, the rest
+    /// (the final norm) depth + 1.
+    func layerID(of name: String) -> Int {
+        if name.hasPrefix("frontend.") || name.hasPrefix("proj.") { return 0 }
+        return LayerwiseDecay.layerID(of: name, depth: tower.encoder.blocks.count)
     }
 }
 
@@ -49,17 +78,14 @@ public struct FineTuningTask: PretrainingObjective {
 
     public var name: String { "finetune-\(kind.rawValue)" }
 
-    /// Builds the towers and the head in `store` (not finalised here). `classes` is the number
-    /// of words, or of letters with the blank.
-    public init(kind: TaskKind, store: ParameterStore, grids: [(Modality, TokenGrid, TransformerSize, Float)],
-                classes: Int, labelSmoothing: Float = 0, freezeSteps: Int = 0) {
+    /// The head over `towers` (built in `store` under `video_encoder.` / `audio_encoder.`), in
+    /// `store` (not finalised here). `classes` is the number of words, or of letters with the blank.
+    public init(kind: TaskKind, store: ParameterStore, towers: [TaskTower], classes: Int, labelSmoothing: Float = 0,
+                freezeSteps: Int = 0) {
         self.kind = kind
         self.store = store
-        towers = grids.map { modality, grid, size, dropPath in
-            TaskTower(modality: modality, encoder: MAEEncoder(store.builder.scope("\(modality.rawValue)_encoder"), grid: grid,
-                                                              size: size, dropPath: dropPath))
-        }
-        let width = towers.reduce(0) { $0 + $1.encoder.size.dim }
+        self.towers = towers
+        let width = towers.reduce(0) { $0 + $1.tower.dim }
         switch kind {
         case .word:
             classifier = ClassificationHead(store.builder.scope("head"), inFeatures: width, classes: classes)
@@ -82,9 +108,9 @@ public struct FineTuningTask: PretrainingObjective {
         guard decay < 1 else { return [:] }
         var scales: [String: Float] = [:]
         for tower in towers {
-            let prefix = TowerLookup.prefix(tower.modality), depth = tower.encoder.size.depth
+            let prefix = TowerLookup.prefix(tower.modality), depth = tower.tower.encoder.blocks.count
             for p in store.parameters(under: String(prefix.dropLast())) {
-                let layer = LayerwiseDecay.layerID(of: String(p.name.dropFirst(prefix.count)), depth: depth)
+                let layer = tower.layerID(of: String(p.name.dropFirst(prefix.count)))
                 scales[p.name] = Float(Foundation.pow(Double(decay), Double(depth + 1 - layer)))
             }
         }
@@ -97,7 +123,7 @@ public struct FineTuningTask: PretrainingObjective {
         for tower in towers {
             let input = tower.modality == .video ? batch.video : batch.audio
             guard let x = input else { throw .missingModality(objective: name, modality: tower.modality.rawValue) }
-            let expected = Self.inputShape(tower.grid, batch: x.shape[0])
+            let expected = [x.shape[0]] + tower.inputShape
             guard x.shape == expected else { throw .shapeMismatch(objective: name, what: tower.modality.rawValue, expected: expected, got: x.shape) }
             features.append(tower.features(x, lengths: tower.modality == .video ? batch.videoLengths : batch.audioLengths,
                                            context: context))
