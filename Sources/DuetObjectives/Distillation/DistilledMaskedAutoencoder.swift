@@ -35,7 +35,7 @@ public struct DistilledMaskedAutoencoder: DistillationObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        let x = try studentInput(batch, objective: name, modality: mae.modality, grid: mae.encoder.grid)
+        let x = try batch.input(mae.modality, grid: mae.encoder.grid, objective: name)
         let mask = mae.masking.mask(batch: x.shape[0], stream: context.stream("mask.\(mae.modality.rawValue)"))
         let (latent, aligned) = encode(x, mask: mask, context: context.forward)
         let prediction = mae.decoder(latent, mask: mask, context: context.forward)
@@ -58,7 +58,7 @@ public struct DistilledMaskedAutoencoder: DistillationObjective {
     }
 
     public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
-        let x = try studentInput(batch, objective: name, modality: mae.modality, grid: mae.encoder.grid)
+        let x = try batch.input(mae.modality, grid: mae.encoder.grid, objective: name)
         let mask = mae.masking.mask(batch: x.shape[0], stream: context.stream("mask.\(mae.modality.rawValue)"))
         let both = mae.encoder.hasClassToken && teacher.hasClassToken
         return [("teacher", { teacher.features(x, keep: mask.keep, classToken: both) })]
