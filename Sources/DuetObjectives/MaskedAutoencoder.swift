@@ -31,7 +31,7 @@ public struct MaskedAutoencoder: MaskedStudent {
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
         let x = try studentInput(batch)
-        let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
+        let mask = drawMask(x, context: context)
         let latent = encoder(x, mask: mask, context: context.forward)
         let prediction = decoder(latent, mask: mask, context: context.forward)
         let loss = mseLoss(prediction, targets(x), mask: mask.maskedFlags())

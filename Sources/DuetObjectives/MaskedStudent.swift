@@ -9,6 +9,7 @@ public protocol MaskedStudent: PretrainingObjective {
     var modality: Modality { get }
     /// The encoder the objective trains, run on the visible tokens in training.
     var encoder: MAEEncoder { get }
+    var masking: any MaskingStrategy { get }
 }
 
 extension MaskedStudent {
@@ -23,6 +24,12 @@ extension MaskedStudent {
             let tokens = encoder(x, mask: nil, context: context)
             return encoder.hasClassToken ? tokens.narrowed(axis: 1, start: 1, length: encoder.grid.tokens) : tokens
         }
+    }
+
+    /// The step's mask for the batch `x`, from the stream `mask.<modality>`: a student and
+    /// anything that must see the same tokens (dmae's teacher) draw the same mask.
+    func drawMask(_ x: Tensor, context: StepContext) -> TokenMask {
+        masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
     }
 
     /// The batch's input of the encoder's modality, checked against its token grid.

@@ -42,7 +42,7 @@ public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
         let x = try studentInput(batch)
-        let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
+        let mask = drawMask(x, context: context)
         let latent = encoder(x, mask: mask, context: context.forward)
         var loss: Tensor?
         var metrics: [String: Double] = [:]

@@ -38,7 +38,7 @@ public struct MimCo: DistillationObjective, MaskedStudent {
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
         let x = try studentInput(batch)
-        let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
+        let mask = drawMask(x, context: context)
         let target = teacher.features(x)
         let prediction = decoder.allTokens(encoder(x, mask: mask, context: context.forward), mask: mask, context: context.forward)
         let patch = contrastiveLoss(prediction.gatheringTokens(mask.masked), target.gatheringTokens(mask.masked))
