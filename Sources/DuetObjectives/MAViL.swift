@@ -92,8 +92,10 @@ public struct MAViL: MAViLStudent {
         return ObjectiveOutput(loss: loss, metrics: metrics)
     }
 
-    /// Retrieval compares clips where the inter-modal InfoNCE aligned them: through the heads.
-    public func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor {
-        noGrad { (modality == .audio ? audioHead : videoHead).proj(pooled) }
+    /// Retrieval compares clips where the inter-modal InfoNCE aligned them: the heads over the
+    /// mean of the patch tokens (`encode` already left the class token out), as in training.
+    public func retrievalFeatures(_ batch: ObjectiveBatch, tokens: Tensor, modality: Modality,
+                                  context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        noGrad { (modality == .audio ? audioHead : videoHead)(tokens, skipping: 0) }
     }
 }

@@ -82,9 +82,12 @@ public protocol PretrainingObjective {
     /// The encoder's token features `[B, N, D]` of the whole, unmasked input of one modality, with
     /// no graph: what linear probes (mean-pooled over N) and retrieval read.
     func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor
-    /// The space audio↔video retrieval compares in, from mean-pooled `encode` features [N, D]:
-    /// the features themselves, or an objective's contrastive projection (MAViL's heads).
-    func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor
+    /// One row per clip, [B, E], in the space audio↔video retrieval compares (by cosine), with no
+    /// graph; `tokens` is what `encode` returned for this batch and modality. Default: the
+    /// tokens' mean over N. An objective whose aligned space lies elsewhere says so here (MAViL:
+    /// its contrastive heads; RAVEn: its video→audio predictor against the audio teacher).
+    func retrievalFeatures(_ batch: ObjectiveBatch, tokens: Tensor, modality: Modality,
+                           context: ForwardContext) throws(ObjectiveError) -> Tensor
 }
 
 extension PretrainingObjective {
@@ -94,7 +97,10 @@ extension PretrainingObjective {
 
     public var encodedModalities: [Modality] { [] }
 
-    public func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor { pooled }
+    public func retrievalFeatures(_ batch: ObjectiveBatch, tokens: Tensor, modality: Modality,
+                                  context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        noGrad { tokens.mean(axis: 1) }
+    }
 
     public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
         throw .cannotEncode(objective: name, modality: modality.rawValue)

@@ -6,6 +6,7 @@ import Testing
 import DuetModels
 import DuetNN
 import DuetTensor
+import DuetTestSupport
 @testable import DuetObjectives
 
 @Suite struct MAViLTests {
@@ -98,6 +99,26 @@ import DuetTensor
         let features = try mavil.encode(Self.batch(), modality: .video, context: .evaluation)
         #expect(features.shape == [3, 8, 16] && !features.requiresGrad)
         #expect(throws: ObjectiveError.self) { try mavil(ObjectiveBatch(audio: Self.batch().audio), context: StepContext(step: 0, forward: .evaluation)) }
+    }
+
+    @Test func retrievalComparesInTheSpaceTheInterTermTrains() throws {
+        // The inter-modal term's embedding of a clip with nothing masked (its heads over the
+        // mean of the patch tokens, class token left out) is what retrieval reads, row for row.
+        let mavil = Self.stage1(weights: MAViL.Weights())
+        let batch = Self.batch()
+        for modality in [Modality.audio, .video] {
+            let tokens = try mavil.encode(batch, modality: modality, context: .evaluation)
+            let rows = try mavil.retrievalFeatures(batch, tokens: tokens, modality: modality, context: .evaluation)
+            let trained = noGrad {
+                let x = modality == .audio ? batch.audio! : batch.video!
+                let encoder = modality == .audio ? mavil.towers.audio : mavil.towers.video
+                return (modality == .audio ? mavil.audioHead : mavil.videoHead)(encoder(x, mask: nil, context: .evaluation))
+            }
+            #expect(rows.shape == [3, 6] && !rows.requiresGrad)
+            expectClose(rows, trained, tolerance: 1e-5, "\(modality)")
+            // Not the pooled tokens themselves: the heads project them.
+            #expect(rows.shape != tokens.mean(axis: 1).shape)
+        }
     }
 
     @Test func stageTwoRegressesTheFrozenTeacher() throws {

@@ -183,4 +183,47 @@ import DuetTestSupport
         let padded = (10 * d)..<(12 * d)
         #expect(Array(again.audioToAudio.scalars[padded]) != Array(parts.audioToAudio.scalars[padded]), "the change reached the padding")
     }
+
+    /// Σ over sample b's first n frames of the unit-length frame, / n, in Double: [D].
+    static func meanUnitFrame(_ x: Tensor, sample b: Int, frames n: Int) -> [Double] {
+        let (t, d) = (x.shape[1], x.shape[2])
+        var mean = [Double](repeating: 0, count: d)
+        for s in 0..<n {
+            let row = (0..<d).map { Double(x.pointer[(b * t + s) * d + $0]) }
+            let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+            for c in 0..<d { mean[c] += row[c] / norm / Double(n) }
+        }
+        return mean
+    }
+
+    @Test func retrievalPairsTheVideoToAudioPredictionWithTheAudioTeachersTargets() throws {
+        let raven = Self.objective()
+        var batch = Self.batch()
+        batch.videoLengths = [6, 4, 6]
+        let context = ForwardContext.evaluation
+        let videoTokens = try raven.encode(batch, modality: .video, context: context)
+        let video = try raven.retrievalFeatures(batch, tokens: videoTokens, modality: .video, context: context)
+        let audio = try raven.retrievalFeatures(batch, tokens: raven.encode(batch, modality: .audio, context: context),
+                                                modality: .audio, context: context)
+        #expect(video.shape == [3, 16] && audio.shape == [3, 16] && !video.requiresGrad && !audio.requiresGrad)
+        // Computed here: v2a over the student's frames with nothing masked (padding not attended),
+        // and the audio teacher's output; each frame at unit length, averaged over valid frames.
+        let (prediction, targets) = noGrad {
+            (raven.videoToAudio(videoTokens, masked: Tensor.zeros([3, 6, 1]), context: context,
+                                keyPadding: KeyPaddingMask(lengths: [6, 4, 6], keys: 6)),
+             raven.audioTeacher(batch.audio!, context: context, keyPadding: KeyPaddingMask(lengths: [6, 4, 6], keys: 6)))
+        }
+        for (b, n) in [(0, 6), (1, 4), (2, 6)] {
+            for (rows, frames) in [(video, prediction), (audio, targets)] {
+                let expected = Self.meanUnitFrame(frames, sample: b, frames: n)
+                for c in 0..<16 { #expect(abs(Double(rows.pointer[b * 16 + c]) - expected[c]) < 1e-5) }
+            }
+        }
+        // The audio side is the teacher's, not the student's: they differ once the student moves.
+        let student = raven.store["audio_encoder.norm.bias"]!.value
+        for i in 0..<student.count { student.pointer[i] += 0.5 }
+        let again = try raven.retrievalFeatures(batch, tokens: raven.encode(batch, modality: .audio, context: context),
+                                                modality: .audio, context: context)
+        #expect(again.scalars == audio.scalars)
+    }
 }

@@ -148,6 +148,36 @@ struct FineTuningTests {
         #expect(try trainer.trainStep().loss > 0)
     }
 
+    @Test func ravensAudioTowerFineTunesFromARavenCheckpoint() throws {
+        // model.audio.tokens: frames builds RAVEn's filterbank-frame tower, and --init of a raven
+        // run copies its student's audio tower into it name for name.
+        let pretrained = try trainedRun(tinyRAVEnConfig(steps: 2), "ft-raven")
+        defer { try? FileManager.default.removeItem(at: pretrained.url) }
+        var config = tinyTaskConfig(modality: .audio, manifest: try labelledCorpus("ft-raven-data"), steps: 2)
+        let raven = tinyRAVEnConfig()
+        // The raven run's model section (its video front-end fixes the frames a time step holds).
+        (config.model.audio, config.model.video) = (raven.model.audio, raven.model.video)
+        (config.data.mels, config.data.clipSeconds) = (raven.data.mels, raven.data.clipSeconds)
+        config.train.batchSize = 2
+        config.task!.initFrom = pretrained.url.path
+        let data = try FineTuningData(config: config)
+        let task = try FineTuning.makeTask(for: config, data: data)
+        let file = try SafeTensorsFile.read(contentsOf: pretrained.checkpoints.latest()!.modelFile)
+        for name in ["patch_embed.proj.weight", "pos_embed", "blocks.0.attn.qkv.weight", "blocks.0.ls1.gamma", "norm.weight"] {
+            #expect(task.store["audio_encoder." + name]!.value.scalars == (try file.tensor("audio_encoder." + name).scalars), "\(name)")
+        }
+        #expect(task.store["audio_encoder.patch_embed.proj.weight"]!.shape == [16, 1, 4, 8], "one token per 4 filterbank frames, all mels")
+        let source = LabelledSource(config: config, labels: try data.labels(.train), batches: 1)
+        let (logits, _) = try task.logits(source.batches[0], context: .evaluation)
+        #expect(logits.shape == [2, data.outputClasses])
+        #expect(try Trainer(config: config, objective: task, source: source).trainStep().loss > 0)
+        // Filterbank frames that do not fill whole tokens are a config error naming the key.
+        config.model.audio.frames = 22
+        #expect {
+            try FineTuning.makeTask(for: config, data: data)
+        } throws: { "\($0)".contains("model.audio.frames") }
+    }
+
     @Test func wordTaskGradients() throws {
         var config = tinyTaskConfig(modality: .audiovisual, manifest: try labelledCorpus("ft-grad"))
         config.model.audio.transformer = TransformerConfig(dim: 16, depth: 1, heads: 2, mlpRatio: 1)

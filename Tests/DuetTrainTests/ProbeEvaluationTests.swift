@@ -1,6 +1,9 @@
 // The probe end to end on a small written corpus: features from a real loader, labels from the
 // .lbl beside each manifest, the values a run logs; a missing label file is named.
 import DuetData
+import DuetNN
+import DuetObjectives
+import DuetTensor
 import Foundation
 import Testing
 @testable import DuetTrain
@@ -39,6 +42,18 @@ import Testing
         #expect(values["retrieval/a2v_r1"] == nil, "one modality: no retrieval")
     }
 
+    @Test func retrievalReadsTheObjectivesHookWithAudioAndVideoRowsOfTheSameClip() throws {
+        var (folder, config) = try corpusAndConfig()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        config.train.batchSize = 3
+        let values = try ProbeEvaluation(config: config).run(ClipCodeObjective())
+        // Every query finds its own clip only if the hook's rows are used and row i of the audio
+        // and of the video is the same clip (the tokens are noise, unlike in the two modalities).
+        #expect(values["retrieval/a2v_r1"] == 1 && values["retrieval/v2a_r1"] == 1)
+        let clips = try String(contentsOfFile: folder + "/words-train.lbl", encoding: .utf8).split(separator: "\n").count
+        #expect(clips > 3 && clips % 3 != 0 && values["retrieval/chance_r1"] == 1 / Double(clips), "every clip, the last batch short")
+    }
+
     @Test func missingLabelsAreNamed() throws {
         let (folder, config) = try corpusAndConfig()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -46,5 +61,30 @@ import Testing
         #expect {
             _ = try ProbeEvaluation(config: config)
         } throws: { "\($0)".contains("words-train.lbl") }
+    }
+}
+
+/// An objective whose tokens are noise (different for audio and video) and whose retrieval rows
+/// are a code of the clip's id, the same for both modalities.
+private struct ClipCodeObjective: PretrainingObjective {
+    let store = ParameterStore(seed: 0)
+    var name: String { "clip-code" }
+    var encodedModalities: [Modality] { [.audio, .video] }
+
+    func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
+        throw .cannotEncode(objective: name, modality: "training")
+    }
+
+    func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        Tensor.randomNormal([batch.batchSize, 3, 8], stream: RandomStream(seed: modality == .audio ? 1 : 2).derived(UInt64(batch.ids.count)))
+    }
+
+    func retrievalFeatures(_ batch: ObjectiveBatch, tokens: Tensor, modality: Modality,
+                           context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        let codes = batch.ids.map { id -> [Float] in
+            let hash = id.unicodeScalars.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1.value)) &* 1_099_511_628_211 }
+            return Tensor.randomNormal([32], stream: RandomStream(seed: hash)).scalars
+        }
+        return Tensor(shape: [batch.batchSize, 32], scalars: codes.flatMap { $0 })
     }
 }

@@ -60,9 +60,22 @@ extension RunConfig {
     /// tubelet's length for a ViT.
     public var videoFramesPerStep: Int { model.video.frontEnd == .lipResNet ? 1 : model.video.tubelet }
 
+    /// Filterbank frames in one audio token of `model.audio.tokens: frames` (one token per video
+    /// time step); nil when the rates do not divide.
+    public var filterbankFramesPerAudioToken: Int? { filterbankFramesPerVideoFrame.map { $0 * videoFramesPerStep } }
+
     /// The towers each objective can use: MAE's objectives read patches and tubelets; RAVEn one
     /// audio token per video time step, so the clip's filterbank frames must match its frames.
     func validateTowerKinds(at path: ConfigPath) throws(ConfigError) {
+        if model.audio.tokens == .frames {
+            guard let perToken = filterbankFramesPerAudioToken else {
+                throw path["data.fps"].invalid("model.audio.tokens: frames needs a whole number of 10 ms filterbank frames per video frame, got \(data.fps) fps")
+            }
+            try path["model.audio.frames"].require(model.audio.frames % perToken == 0,
+                "must be a multiple of \(perToken) (one audio token per video time step of \(perToken) filterbank frames), got \(model.audio.frames)")
+        }
+        // A fine-tuning task builds its towers from model.* alone, whatever objective.name says.
+        guard task == nil else { return }
         switch objective.name {
         case "mae-audio":
             try path["model.audio.tokens"].require(model.audio.tokens == .patches, "mae-audio reads patches, got \(model.audio.tokens.rawValue)")

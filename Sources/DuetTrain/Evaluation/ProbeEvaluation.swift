@@ -42,7 +42,8 @@ public struct ProbeEvaluation {
         let modalities = objective.encodedModalities
         guard !modalities.isEmpty else { throw .objective(.cannotEncode(objective: objective.name, modality: "any")) }
         let train = try features(objective, manifest: trainManifest, labels: trainLabels, modalities: modalities)
-        let test = try features(objective, manifest: testManifest, labels: testLabels, modalities: modalities)
+        let test = try features(objective, manifest: testManifest, labels: testLabels, modalities: modalities,
+                                retrieval: Set(modalities).isSuperset(of: [.audio, .video]))
         let probe = LinearProbe(steps: config.probe.steps, learningRate: Float(config.probe.lr),
                                 weightDecay: Float(config.probe.weightDecay), seed: UInt64(config.seed))
         var values: [String: Double] = ["probe/classes": Double(classes)]
@@ -50,9 +51,8 @@ public struct ProbeEvaluation {
             values["probe/\(modality.rawValue)_acc"] = probe.accuracy(train: train[modality]!.binned, test: test[modality]!.binned,
                                                                       classes: classes)
         }
-        if let audio = test[.audio], let video = test[.video] {
-            let recall = RetrievalRecall(audio: objective.retrievalEmbedding(audio.mean, modality: .audio),
-                                         video: objective.retrievalEmbedding(video.mean, modality: .video), ks: [1, 5])
+        if let audio = test[.audio]?.retrieval, let video = test[.video]?.retrieval {
+            let recall = RetrievalRecall(audio: audio, video: video, ks: [1, 5])
             values["retrieval/a2v_r1"] = recall.audioToVideo[1]
             values["retrieval/a2v_r5"] = recall.audioToVideo[5]
             values["retrieval/v2a_r1"] = recall.videoToAudio[1]
@@ -62,22 +62,24 @@ public struct ProbeEvaluation {
         return values
     }
 
-    /// One split's features of one modality: the tokens' mean `[N, D]` (retrieval) and, for the
-    /// probe, their means over `probe.time_bins` consecutive stretches of tokens, concatenated
-    /// `[N, bins × D]` (the same as the mean with one bin).
+    /// One split's features of one modality: for the probe, the tokens' means over
+    /// `probe.time_bins` consecutive stretches of tokens, concatenated `[N, bins × D]` (their
+    /// mean with one bin); when asked, the objective's retrieval features `[N, E]`.
     struct PooledFeatures {
-        var mean: Tensor
         var binned: LabelledFeatures
+        var retrieval: Tensor?
     }
 
-    /// Pooled features of every clip of `manifest`, per modality, in manifest order.
+    /// Pooled features of every clip of `manifest`, per modality, in manifest order; with
+    /// `retrieval`, each batch's `retrievalFeatures` too (from the same tokens, so row i of
+    /// every modality is clip i).
     func features(_ objective: any PretrainingObjective, manifest: String, labels: LabelSet,
-                  modalities: [Modality]) throws(TrainError) -> [Modality: PooledFeatures] {
+                  modalities: [Modality], retrieval: Bool = false) throws(TrainError) -> [Modality: PooledFeatures] {
         let source = try LoaderBatchSource(manifest: manifest, config: config, training: false, labels: labels,
                                            modalities: (modalities.contains(.audio), modalities.contains(.video)),
                                            wholeEpoch: true, log: log)
-        var rows: [Modality: [Float]] = [:], binnedRows: [Modality: [Float]] = [:]
-        var dims: [Modality: Int] = [:]
+        var binnedRows: [Modality: [Float]] = [:], retrievalRows: [Modality: [Float]] = [:]
+        var dims: [Modality: Int] = [:], retrievalDims: [Modality: Int] = [:]
         var classes: [Int32] = []
         let context = ForwardContext(isTraining: false, stream: RandomStream(seed: UInt64(config.seed)).derived(0x7072_6F62))
         for _ in 0..<source.batchesPerEpoch {
@@ -90,10 +92,17 @@ public struct ProbeEvaluation {
             for modality in modalities {
                 let tokens: Tensor
                 do { tokens = try objective.encode(batch, modality: modality, context: context) } catch { throw .objective(error) }
-                let (pooled, binned) = noGrad { (tokens.mean(axis: 1), Self.binnedMeans(tokens, bins: config.probe.timeBins)) }
-                dims[modality] = pooled.shape[1]
-                rows[modality, default: []] += pooled.scalars
+                let binned = noGrad { Self.binnedMeans(tokens, bins: config.probe.timeBins) }
+                dims[modality] = tokens.shape[2]
                 binnedRows[modality, default: []] += binned.scalars
+                if retrieval {
+                    let rows: Tensor
+                    do { rows = try objective.retrievalFeatures(batch, tokens: tokens, modality: modality, context: context) } catch {
+                        throw .objective(error)
+                    }
+                    retrievalDims[modality] = rows.shape[1]
+                    retrievalRows[modality, default: []] += rows.scalars
+                }
             }
         }
         var result: [Modality: PooledFeatures] = [:]
@@ -101,9 +110,9 @@ public struct ProbeEvaluation {
             let dim = dims[modality] ?? 0
             let bins = Swift.min(config.probe.timeBins, Swift.max(1, (binnedRows[modality]?.count ?? 0) / Swift.max(classes.count * dim, 1)))
             result[modality] = PooledFeatures(
-                mean: Tensor(shape: [classes.count, dim], scalars: rows[modality] ?? []),
                 binned: LabelledFeatures(features: Tensor(shape: [classes.count, bins * dim], scalars: binnedRows[modality] ?? []),
-                                         labels: classes))
+                                         labels: classes),
+                retrieval: retrievalDims[modality].map { Tensor(shape: [classes.count, $0], scalars: retrievalRows[modality] ?? []) })
         }
         return result
     }

@@ -43,8 +43,9 @@ public enum FineTuning {
     }
 
     /// The tower `config.model` describes under `<modality>_encoder.`: MAE's ViT over patches or
-    /// tubelets, or (`model.video.front_end: lip_resnet`) RAVEn's lip-reading tower, with the
-    /// LayerScale of `objective.raven.layer_scale` as RAVEn builds it.
+    /// tubelets, or RAVEn's towers (`model.video.front_end: lip_resnet`, the lip-reading tower;
+    /// `model.audio.tokens: frames`, one filterbank token per video time step), with the
+    /// LayerScale of `objective.raven.layer_scale` as RAVEn builds them.
     static func tower(for config: RunConfig, modality: Modality, store: ParameterStore) -> TaskTower {
         let b = store.builder.scope("\(modality.rawValue)_encoder")
         let settings = modality == .video ? config.model.video.transformer : config.model.audio.transformer
@@ -56,6 +57,12 @@ public enum FineTuning {
             return TaskTower(lipReading: LipReadingTower(b, frames: video.frames, size: size,
                                                          resnet: ResNetOptions.autoAVSR.width(video.resnetWidth), blocks: blocks),
                              channels: video.color.channels, size: video.size)
+        }
+        if modality == .audio, config.model.audio.tokens == .frames, let perToken = config.filterbankFramesPerAudioToken {
+            let blocks = BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath)
+            let audio = config.model.audio
+            return TaskTower(filterbankFrames: FilterbankFrameTower(b, steps: audio.frames / perToken, framesPerToken: perToken,
+                                                                    mels: audio.mels, size: size, blocks: blocks))
         }
         return TaskTower(modality: modality, encoder: MAEEncoder(b, grid: ObjectiveFactory.tokenGrid(for: config, modality: modality),
                                                                  size: size, dropPath: dropPath))

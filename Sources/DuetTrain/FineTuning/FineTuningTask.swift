@@ -36,6 +36,14 @@ public struct TaskTower: Sendable {
         (steps, framesPerStep, leadingTokens) = (tower.frames, 1, 0)
     }
 
+    /// RAVEn's audio tower: one token per video time step of `framesPerToken` filterbank frames.
+    public init(filterbankFrames tower: FilterbankFrameTower) {
+        modality = .audio
+        self.tower = tower
+        inputShape = [1, tower.steps * tower.framesPerToken, tower.patchEmbed.patch.1]
+        (steps, framesPerStep, leadingTokens) = (tower.steps, tower.framesPerToken, 0)
+    }
+
     /// Time steps that see at least one valid input frame of a clip with `frames` valid frames.
     func validSteps(frames: Int) -> Int { min(steps, max(1, (frames + framesPerStep - 1) / framesPerStep)) }
 

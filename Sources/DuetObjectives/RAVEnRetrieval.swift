@@ -1,0 +1,43 @@
+// Where RAVEn aligns audio and video, for audio↔video retrieval: the video student's frames
+// through the video→audio predictor against the audio teacher's targets, the pair its v2a loss
+// pulls together (the two towers' own features live in spaces nothing aligns).
+import DuetModels
+import DuetNN
+import DuetTensor
+
+extension RAVEn {
+    /// Video: the mean over time of g_va(f_v(x_v)) with no step masked; audio: the mean over time
+    /// of the audio teacher's targets f̄_a(x_a). Each frame is L2-normalised before the mean, as
+    /// the loss compares frames by cosine alone; padded steps are left out. [B, audio width].
+    /// The audio side is the teacher's targets rather than the a2a predictor's output: they are
+    /// what the v2a loss regresses, where a second predictor would add its own error.
+    public func retrievalFeatures(_ batch: ObjectiveBatch, tokens: Tensor, modality: Modality,
+                                  context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        let b = tokens.shape[0]
+        let lengths = stepLengths(batch, batch: b)
+        let padding = lengths.allSatisfy { $0 >= steps } ? nil : lengths
+        let frames: Tensor
+        switch modality {
+        case .video:
+            frames = noGrad {
+                videoToAudio(video.perStep(tokens), masked: Tensor.zeros([b, steps, 1]), context: context,
+                             keyPadding: padding.map { KeyPaddingMask(lengths: $0, keys: steps) })
+            }
+        case .audio:
+            let a = try require(.audio, in: batch)
+            guard a.shape == [b] + audioInput else { throw .shapeMismatch(objective: name, what: "audio", expected: [b] + audioInput, got: a.shape) }
+            frames = noGrad { targets(audioTeacher, a, padding, context) }
+        }
+        return noGrad { Self.meanOfUnitFrames(frames, lengths: lengths) }
+    }
+
+    /// `frames` [B, T, D] L2-normalised per frame, averaged over each sample's first `lengths[b]`
+    /// frames: [B, D].
+    static func meanOfUnitFrames(_ frames: Tensor, lengths: [Int]) -> Tensor {
+        let (b, t) = (frames.shape[0], frames.shape[1])
+        let weights = Tensor(shape: [b, t, 1], scalars: lengths.flatMap { n in
+            (0..<t).map { $0 < n ? 1 / Float(max(min(n, t), 1)) : 0 }
+        })
+        return (frames.l2Normalized(axis: -1) * weights).sum(axis: 1)
+    }
+}
