@@ -63,6 +63,26 @@ struct FineTuningTests {
         }
     }
 
+    @Test func lipReadingTowerStartsFromARAVEnCheckpoint() throws {
+        // `duet finetune --init RUN/checkpoints/latest` of a raven run: its video student, batch-norm
+        // statistics included, under video_encoder.; the audio tower and the predictors stay behind.
+        let raven = tinyRAVEnConfig(steps: 2)
+        let pretrained = try trainedRun(raven, "ft-raven-init")
+        defer { try? FileManager.default.removeItem(at: pretrained.url) }
+        var config = tinyTaskConfig(modality: .video, manifest: try labelledCorpus("ft-raven-data"))
+        config.model.video = raven.model.video
+        config.task!.initFrom = pretrained.url.appendingPathComponent("checkpoints/latest").path
+        var lines: [String] = []
+        let task = try FineTuning.makeTask(for: config, data: FineTuningData(config: config)) { lines.append($0) }
+        let file = try SafeTensorsFile.read(contentsOf: pretrained.checkpoints.latest()!.modelFile)
+        let tower = task.store.parameters(under: "video_encoder")
+        #expect(tower.count == file.names.filter { $0.hasPrefix("video_encoder.") }.count)
+        for p in tower { #expect(p.value.scalars == (try file.tensor(p.name).scalars), "\(p.name)") }
+        #expect(task.store["video_encoder.frontend.frontend3D.1.running_mean"]!.value.scalars.contains { $0 != 0 })
+        #expect(task.store.names.allSatisfy { !$0.hasPrefix("audio_encoder.") && !$0.hasPrefix("predictor") })
+        #expect(lines == ["video tower from \(pretrained.checkpoints.latest()!.folder.path) (video_encoder.*)"])
+    }
+
     @Test func fixedPositionsAreRecomputedForOtherClipLengths() throws {
         let pretrained = try trainedRun(tinyAudioConfig(steps: 2), "ft-positions")
         defer { try? FileManager.default.removeItem(at: pretrained.url) }
