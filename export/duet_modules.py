@@ -86,34 +86,42 @@ class BasicBlock(nn.Module):
         return self.relu2(out + (x if self.downsample is None else self.downsample(x)))
 
 
+class ResNetTrunk(nn.Module):
+    """Auto-AVSR's ResNet without a stem: layer1…layerN of BasicBlocks (each stage after the first
+    strides by 2 and doubles the width), then a global average pool. [N, w, H, W] → [N, 2^(n−1)·w]."""
+
+    def __init__(self, width, layers, relu_type):
+        super().__init__()
+        inplanes = width
+        for stage, count in enumerate(layers):
+            planes = width << stage
+            blocks = [BasicBlock(inplanes if i == 0 else planes, planes, 2 if i == 0 and stage > 0 else 1, relu_type)
+                      for i in range(count)]
+            self.add_module(f"layer{stage + 1}", nn.Sequential(*blocks))
+            inplanes = planes
+
+    def forward(self, x):
+        for layer in self.children():
+            x = layer(x)
+        return x.mean(dim=(2, 3))
+
+
 class Conv3dResNet(nn.Module):
-    """RAVEn / Auto-AVSR's lip-reading front-end: `frontend3D` (Conv3d 1→w (5, 7, 7) stride
+    """RAVEn / Auto-AVSR's lip-reading front-end: `frontend3D` (Conv3d C→w (5, 7, 7) stride
     (1, 2, 2), BatchNorm3d, activation, MaxPool3d (1, 3, 3) stride (1, 2, 2)), then each frame
-    through `trunk`, a stem-less ResNet (layer1…layer4, global average pool).
-    [B, C, T, H, W] → [B, T, 8·w]."""
+    through `trunk`. [B, C, T, H, W] → [B, T, 8·w] (ResNet-18's four stages)."""
 
     def __init__(self, in_chans=1, width=64, layers=(2, 2, 2, 2), relu_type="swish"):
         super().__init__()
         self.frontend3D = nn.Sequential(
             nn.Conv3d(in_chans, width, (5, 7, 7), (1, 2, 2), (2, 3, 3), bias=False), nn.BatchNorm3d(width),
             _activation(relu_type, width), nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)))
-        self.trunk = nn.Module()
-        inplanes = width
-        for stage, count in enumerate(layers):
-            planes = width << stage
-            blocks = [BasicBlock(inplanes if i == 0 else planes, planes, 2 if i == 0 and stage > 0 else 1, relu_type)
-                      for i in range(count)]
-            setattr(self.trunk, f"layer{stage + 1}", nn.Sequential(*blocks))
-            inplanes = planes
-        self.stages = len(layers)
+        self.trunk = ResNetTrunk(width, layers, relu_type)
 
     def forward(self, x):
         x = self.frontend3D(x)
         b, c, t, h, w = x.shape
-        x = x.transpose(1, 2).reshape(b * t, c, h, w)
-        for stage in range(self.stages):
-            x = getattr(self.trunk, f"layer{stage + 1}")(x)
-        return x.mean(dim=(2, 3)).reshape(b, t, -1)
+        return self.trunk(x.transpose(1, 2).reshape(b * t, c, h, w)).reshape(b, t, -1)
 
 
 class LipReadingEncoder(nn.Module):
