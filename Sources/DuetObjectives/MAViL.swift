@@ -7,7 +7,7 @@ import DuetModels
 import DuetNN
 import DuetTensor
 
-public struct MAViL: PretrainingObjective {
+public struct MAViL: MAViLStudent {
 
     /// The loss's temperatures and weights: L = L_rec + λ_inter·L_inter + λ_intra·L_intra.
     public struct Weights: Sendable, Equatable {
@@ -59,31 +59,18 @@ public struct MAViL: PretrainingObjective {
     public var views: Int { weights.intra > 0 ? 2 : 1 }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        let xa = try batch.input(.audio, grid: towers.audio.grid, objective: name)
-        let xv = try batch.input(.video, grid: towers.video.grid, objective: name)
-        let b = xa.shape[0]
-        guard xv.shape[0] == b else { throw .shapeMismatch(objective: name, what: "video batch", expected: [b], got: [xv.shape[0]]) }
+        let x = try inputs(batch)
         var timer = PartTimer()
-        let (targetA, targetV) = noGrad {
-            (MaskedAutoencoder.targets(xa, grid: towers.audio.grid, modality: .audio, normalize: normalizeTargets),
-             MaskedAutoencoder.targets(xv, grid: towers.video.grid, modality: .video, normalize: normalizeTargets))
+        let targets = noGrad {
+            (audio: MaskedAutoencoder.targets(x.audio, grid: towers.audio.grid, modality: .audio, normalize: normalizeTargets),
+             video: MaskedAutoencoder.targets(x.video, grid: towers.video.grid, modality: .video, normalize: normalizeTargets))
         }
         var pooled: [(audio: Tensor, video: Tensor)] = []
         var reconstruction: [(audio: Tensor, video: Tensor)] = []
-        for view in 0..<views {
-            let maskA = audioMasking.mask(batch: b, stream: context.stream("mask.audio.\(view)"))
-            let maskV = videoMasking.mask(batch: b, stream: context.stream("mask.video.\(view)"))
-            let encoded = try timer.time("encoders") {
-                towers.encode(audio: xa, video: xv, masks: (maskA, maskV), context: context.forward)
-            }
-            pooled.append(try timer.time("heads") { (audioHead(encoded.audio), videoHead(encoded.video)) })
-            let fused = try timer.time("fusion") {
-                towers.fusion(audio: encoded.audio, video: encoded.video, context: context.forward)
-            }
-            reconstruction.append(try timer.time("decoders") {
-                (mseLoss(audioDecoder(fused.audio, mask: maskA, context: context.forward), targetA, mask: maskA.maskedFlags()),
-                 mseLoss(videoDecoder(fused.video, mask: maskV, context: context.forward), targetV, mask: maskV.maskedFlags()))
-            })
+        for index in 0..<views {
+            let view = try maskedView(x, view: index, context: context, timer: &timer)
+            pooled.append(try timer.time("heads") { (audioHead(view.encoded.audio), videoHead(view.encoded.video)) })
+            reconstruction.append(try reconstructionLosses(view, targets: targets, context: context, timer: &timer))
         }
         let scale = 1 / Float(views)
         let recA = reconstruction.map(\.audio).reduce(Tensor.zeros([]), +) * scale
@@ -104,13 +91,6 @@ public struct MAViL: PretrainingObjective {
         metrics["inter"] = Double(inter.item)
         return ObjectiveOutput(loss: loss, metrics: metrics)
     }
-
-    /// The unimodal encoder's patch tokens of the whole clip, [B, N, D], without a graph.
-    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
-        try towers.patchTokens(batch, modality: modality, objective: name, context: context)
-    }
-
-    public var encodedModalities: [Modality] { [.audio, .video] }
 
     /// Retrieval compares clips where the inter-modal InfoNCE aligned them: through the heads.
     public func retrievalEmbedding(_ pooled: Tensor, modality: Modality) -> Tensor {

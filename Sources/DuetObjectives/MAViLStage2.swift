@@ -6,7 +6,7 @@ import DuetModels
 import DuetNN
 import DuetTensor
 
-public struct MAViLStage2: PretrainingObjective {
+public struct MAViLStage2: MAViLStudent {
 
     public let store: ParameterStore
     public let towers: MAViLTowers
@@ -43,24 +43,14 @@ public struct MAViLStage2: PretrainingObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        let xa = try batch.input(.audio, grid: towers.audio.grid, objective: name)
-        let xv = try batch.input(.video, grid: towers.video.grid, objective: name)
-        let b = xa.shape[0]
+        let x = try inputs(batch)
         var timer = PartTimer()
         // The teacher runs in evaluation mode and records nothing.
         let targets = try timer.time("teacher") {
-            noGrad { teacher.fusedFeatures(audio: xa, video: xv, context: .evaluation) }
+            noGrad { teacher.fusedFeatures(audio: x.audio, video: x.video, context: .evaluation) }
         }
-        let maskA = audioMasking.mask(batch: b, stream: context.stream("mask.audio"))
-        let maskV = videoMasking.mask(batch: b, stream: context.stream("mask.video"))
-        let encoded = try timer.time("encoders") {
-            towers.encode(audio: xa, video: xv, masks: (maskA, maskV), context: context.forward)
-        }
-        let fused = try timer.time("fusion") { towers.fusion(audio: encoded.audio, video: encoded.video, context: context.forward) }
-        let (lossA, lossV) = try timer.time("decoders") {
-            (mseLoss(audioDecoder(fused.audio, mask: maskA, context: context.forward), targets.audio, mask: maskA.maskedFlags()),
-             mseLoss(videoDecoder(fused.video, mask: maskV, context: context.forward), targets.video, mask: maskV.maskedFlags()))
-        }
+        let view = try maskedView(x, view: nil, context: context, timer: &timer)
+        let (lossA, lossV) = try reconstructionLosses(view, targets: targets, context: context, timer: &timer)
         let loss = lossA + lossV
         var metrics = timer.milliseconds
         metrics["loss"] = Double(loss.item)
@@ -68,10 +58,4 @@ public struct MAViLStage2: PretrainingObjective {
         metrics["rec_video"] = Double(lossV.item)
         return ObjectiveOutput(loss: loss, metrics: metrics)
     }
-
-    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
-        try towers.patchTokens(batch, modality: modality, objective: name, context: context)
-    }
-
-    public var encodedModalities: [Modality] { [.audio, .video] }
 }

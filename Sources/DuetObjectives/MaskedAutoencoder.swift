@@ -4,7 +4,7 @@ import DuetModels
 import DuetNN
 import DuetTensor
 
-public struct MaskedAutoencoder: PretrainingObjective {
+public struct MaskedAutoencoder: MaskedStudent {
     public typealias Modality = DuetObjectives.Modality
 
     public let modality: Modality
@@ -30,29 +30,12 @@ public struct MaskedAutoencoder: PretrainingObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        let x = try require(modality, in: batch)
-        let expected = expectedInputShape(batch: x.shape[0])
-        guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
-        let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
+        let x = try studentInput(batch)
+        let mask = drawMask(x, context: context)
         let latent = encoder(x, mask: mask, context: context.forward)
         let prediction = decoder(latent, mask: mask, context: context.forward)
         let loss = mseLoss(prediction, targets(x), mask: mask.maskedFlags())
         return ObjectiveOutput(loss: loss, metrics: ["loss": Double(loss.item)])
-    }
-
-    public var encodedModalities: [Modality] { [modality] }
-
-    /// The patch tokens after the encoder's final norm (the class token left out), as MAE's
-    /// linear probes read them.
-    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
-        guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
-        let x = try require(modality, in: batch)
-        let expected = expectedInputShape(batch: x.shape[0])
-        guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
-        return noGrad {
-            let tokens = encoder(x, mask: nil, context: context)
-            return encoder.hasClassToken ? tokens.narrowed(axis: 1, start: 1, length: encoder.grid.tokens) : tokens
-        }
     }
 
     /// The reconstruction targets: AudioMAE normalises each patch over its values; VideoMAE
@@ -68,13 +51,6 @@ public struct MaskedAutoencoder: PretrainingObjective {
         switch modality {
         case .audio: return normalizedPatchTargets(patches)
         case .video: return Patchify.videoMAETargets(patches, channels: grid.channels)
-        }
-    }
-
-    func expectedInputShape(batch: Int) -> [Int] {
-        switch encoder.grid {
-        case let .image(c, h, w, _): return [batch, c, h, w]
-        case let .video(c, t, h, w, _, _): return [batch, c, t, h, w]
         }
     }
 }

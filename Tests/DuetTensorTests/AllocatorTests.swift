@@ -22,8 +22,25 @@ import DuetTestSupport
         #expect(allocator.stats.liveBytes == 0)
     }
 
+    /// Attention takes the scratch of all its ranges before they run, so every call takes the same
+    /// buffers however many ranges the scheduler happens to run at once. (Taken inside the ranges,
+    /// two ranges running together took two buffers where one after the other took one: a warm
+    /// step under load then took one more 8 KB buffer than the first.)
+    @Test func attentionTakesTheSameBuffersWhateverTheScheduling() {
+        let q = Tensor.randomNormal([2, 2, 8, 8], stream: RandomStream(seed: 1)).requiringGrad()
+        var counts = Set<Int>()
+        for _ in 0..<200 {
+            let allocator = TensorAllocator()
+            withAllocator(allocator) { Tensor.attention(q, q, q).sum().backward() }
+            counts.insert(allocator.stats.systemAllocations)
+            q.grad = nil
+        }
+        #expect(counts.count == 1, "system allocations per forward and backward: \(counts.sorted())")
+    }
+
     /// A small pre-LN transformer step (layer norm, attention, GELU MLP, loss, backward and an
-    /// SGD update) asks the system for memory on the first step only.
+    /// SGD update) asks the system for memory on the first step only; nothing it allocates
+    /// depends on how the kernel threads are scheduled.
     @Test func warmTrainingStepAllocatesNothingNew() {
         let allocator = TensorAllocator()
         withAllocator(allocator) {

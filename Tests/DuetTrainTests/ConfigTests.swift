@@ -264,17 +264,25 @@ struct ConfigTests {
         #expect(yaml.contains("\n  kind: inverse_block\n") && yaml.contains("\n  clip_grad: 3.0\n"))
         #expect(yaml.contains("\n  manifest: \"/data/my clips: #1.tsv\"\n"))
         #expect(RunConfig().yaml.contains("\n  manifest: null\n  valid_manifest: null\n  clip_seconds: 10.0\n"))
-        // Every key of every section appears once.
-        let keyLines = RunConfig().yaml.split(separator: "\n").count
-        let towers: [Int] = [ModelConfig.fields.count, AudioTowerConfig.fields.count, VideoTowerConfig.fields.count,
-                             TransformerConfig.fields.count]
-        let loop: [Int] = [MaskingConfig.fields.count, ObjectiveConfig.fields.count, DataConfig.fields.count,
-                           OptimConfig.fields.count, ScheduleConfig.fields.count, TrainConfig.fields.count]
-        let recipes: [Int] = [ProbeConfig.fields.count, MAViLConfig.fields.count, Data2Vec2Config.fields.count,
-                              AugmentConfig.fields.count, RavenConfig.fields.count, TransformerConfig.fields.count]
-        // `task` is absent by default: one `task: null` line, counted among RunConfig's own keys.
-        let sections = towers + loop + recipes
-        #expect(keyLines == RunConfig.fields.count + sections.reduce(0, +))
+    }
+
+    /// What `duet config show` prints holds every value a config stores, each key once on its own
+    /// line, and reads back equal; optional sections (`task`) are checked with their defaults in.
+    /// Walks the config and its Codable tree (state.json's), so a new section or key needs no edit.
+    @Test func resolvedYAMLWritesEveryStoredValueOnceOnItsOwnLine() throws {
+        let config = try configWithEverySection()
+        let written = try keyPaths(codableTree(config))
+        let yaml = config.yaml
+        // One line per key, each key once, and the same keys as the Codable tree.
+        let lines = yamlKeyPaths(yaml)
+        #expect(lines.count == written.count && Set(lines).count == lines.count)
+        #expect(Set(lines) == Set(written.map(\.path)), "\(Set(lines).symmetricDifference(written.map(\.path)).sorted())")
+        // Every value the structs store is written (a property missing from its section's `fields`
+        // would be neither shown nor settable).
+        let stored = storedValues(config, at: "")
+        let leaves = written.filter(\.isLeaf).map(\.path).sorted()
+        #expect(stored.count == leaves.count, "stored values \(stored) against written keys \(leaves)")
+        #expect(try RunConfig(yaml: yaml) == config)
     }
 
     @Test func jsonUsesTheSameKeysAndReadsBackEqual() throws {
@@ -331,4 +339,92 @@ struct ConfigTests {
     private func configErrorCheckingFiles(_ yaml: String) -> ConfigError? {
         #expect(throws: ConfigError.self) { try RunConfig(yaml: yaml, file: "test.yaml", checkingFiles: true) }
     }
+}
+
+// MARK: - Walking a config
+
+/// One key of a written config: its dotted path, and whether it holds a value (not a section).
+private struct WrittenKey {
+    let path: String
+    let isLeaf: Bool
+}
+
+/// The config as the Codable tree that state.json holds: nested dictionaries, NSNull for null.
+private func codableTree(_ config: RunConfig) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any] ?? [:]
+}
+
+/// Every key of `tree`, each section followed by its keys.
+private func keyPaths(_ tree: [String: Any], at prefix: String = "") -> [WrittenKey] {
+    tree.keys.sorted().flatMap { name -> [WrittenKey] in
+        let path = prefix.isEmpty ? name : "\(prefix).\(name)"
+        if let section = tree[name] as? [String: Any], !section.isEmpty {
+            return [WrittenKey(path: path, isLeaf: false)] + keyPaths(section, at: path)
+        }
+        return [WrittenKey(path: path, isLeaf: true)]
+    }
+}
+
+/// The dotted path of each line of written YAML, from its indentation (two spaces a level).
+private func yamlKeyPaths(_ yaml: String) -> [String] {
+    var stack: [String] = []
+    return yaml.split(separator: "\n").map { line in
+        let depth = line.prefix { $0 == " " }.count / 2
+        let key = line.drop { $0 == " " }.prefix { $0 != ":" }
+        stack = Array(stack.prefix(depth)) + [String(key)]
+        return stack.joined(separator: ".")
+    }
+}
+
+/// The stored values of a config struct, by property path: a section's properties are walked
+/// (a tower's `transformer` too, though its keys are written beside the tower's own); any other
+/// value, a list or a null optional included, is one value.
+private func storedValues(_ value: Any, at path: String) -> [String] {
+    if value is any ConfigSection {
+        return Mirror(reflecting: value).children.flatMap { storedValues($0.value, at: "\(path).\($0.label ?? "?")") }
+    }
+    let mirror = Mirror(reflecting: value)
+    if mirror.displayStyle == .optional, let wrapped = mirror.children.first?.value, wrapped is any ConfigSection {
+        return storedValues(wrapped, at: path)
+    }
+    return [path]
+}
+
+/// The default config with every optional section present at its defaults: `KEY={}` is tried on
+/// every null key; a section takes it, a value refuses a mapping. A section whose defaults do not
+/// decode and validate fails the test.
+private func configWithEverySection() throws -> RunConfig {
+    var overrides: [String] = []
+    var tried = Set<String>()
+    var config = RunConfig()
+    while true {
+        let tree = try codableTree(config)
+        guard let key = keyPaths(tree).first(where: { $0.isLeaf && !tried.contains($0.path) && isNull(tree, $0.path) }) else { break }
+        tried.insert(key.path)
+        if let filled = try decoding(overrides + ["\(key.path)={}"]) {
+            config = filled
+            overrides.append("\(key.path)={}")
+        }
+    }
+    #expect(overrides.contains("task={}"), "the walk finds the optional task section")
+    return config
+}
+
+/// The default config with `overrides`, or nil when one gives a mapping to a key that holds a value.
+private func decoding(_ overrides: [String]) throws(ConfigError) -> RunConfig? {
+    do {
+        return try RunConfig(yaml: "", overrides: overrides)
+    } catch {
+        if case .typeMismatch = error { return nil }
+        throw error
+    }
+}
+
+private func isNull(_ tree: [String: Any], _ path: String) -> Bool {
+    var node: Any = tree
+    for key in path.split(separator: ".") {
+        guard let value = (node as? [String: Any])?[String(key)] else { return false }
+        node = value
+    }
+    return node is NSNull
 }

@@ -35,8 +35,8 @@ public struct DistilledMaskedAutoencoder: DistillationObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        let x = try studentInput(batch, objective: name, modality: mae.modality, grid: mae.encoder.grid)
-        let mask = mae.masking.mask(batch: x.shape[0], stream: context.stream("mask.\(mae.modality.rawValue)"))
+        let x = try batch.input(mae.modality, grid: mae.encoder.grid, objective: name)
+        let mask = mae.drawMask(x, context: context)
         let (latent, aligned) = encode(x, mask: mask, context: context.forward)
         let prediction = mae.decoder(latent, mask: mask, context: context.forward)
         let pixel = mseLoss(prediction, mae.targets(x), mask: mask.maskedFlags())
@@ -58,8 +58,8 @@ public struct DistilledMaskedAutoencoder: DistillationObjective {
     }
 
     public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
-        let x = try studentInput(batch, objective: name, modality: mae.modality, grid: mae.encoder.grid)
-        let mask = mae.masking.mask(batch: x.shape[0], stream: context.stream("mask.\(mae.modality.rawValue)"))
+        let x = try batch.input(mae.modality, grid: mae.encoder.grid, objective: name)
+        let mask = mae.drawMask(x, context: context)
         let both = mae.encoder.hasClassToken && teacher.hasClassToken
         return [("teacher", { teacher.features(x, keep: mask.keep, classToken: both) })]
     }

@@ -7,7 +7,7 @@ import DuetModels
 import DuetNN
 import DuetTensor
 
-public struct MaskedVideoDistillation: DistillationObjective {
+public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
     public let name: String
     public let modality: MaskedAutoencoder.Modality
     public let store: ParameterStore
@@ -41,8 +41,8 @@ public struct MaskedVideoDistillation: DistillationObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
-        let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
+        let x = try studentInput(batch)
+        let mask = drawMask(x, context: context)
         let latent = encoder(x, mask: mask, context: context.forward)
         var loss: Tensor?
         var metrics: [String: Double] = [:]
@@ -57,32 +57,8 @@ public struct MaskedVideoDistillation: DistillationObjective {
         return ObjectiveOutput(loss: loss!, metrics: metrics)
     }
 
-    public var encodedModalities: [Modality] { [modality] }
-
-    /// The student's tokens of the whole input after its final norm, [B, N, D], for probes.
-    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
-        guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
-        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
-        return noGrad { encoder(x, mask: nil, context: context) }
-    }
-
     public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
-        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
+        let x = try studentInput(batch)
         return targets.map { target in (target.name, { target.features(of: x, layerNorm: normalizeTargets) }) }
     }
-}
-
-/// The batch's input of `modality`, checked against the student's grid.
-func studentInput(_ batch: ObjectiveBatch, objective: String, modality: MaskedAutoencoder.Modality,
-                  grid: TokenGrid) throws(ObjectiveError) -> Tensor {
-    guard let x = modality == .audio ? batch.audio : batch.video else {
-        throw .missingModality(objective: objective, modality: modality.rawValue)
-    }
-    let expected: [Int]
-    switch grid {
-    case let .image(c, h, w, _): expected = [x.shape[0], c, h, w]
-    case let .video(c, t, h, w, _, _): expected = [x.shape[0], c, t, h, w]
-    }
-    guard x.shape == expected else { throw .shapeMismatch(objective: objective, what: modality.rawValue, expected: expected, got: x.shape) }
-    return x
 }

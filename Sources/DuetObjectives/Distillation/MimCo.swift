@@ -8,7 +8,7 @@ import DuetModels
 import DuetNN
 import DuetTensor
 
-public struct MimCo: DistillationObjective {
+public struct MimCo: DistillationObjective, MaskedStudent {
     public let modality: MaskedAutoencoder.Modality
     public let store: ParameterStore
     public let encoder: MAEEncoder
@@ -37,8 +37,8 @@ public struct MimCo: DistillationObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
-        let mask = masking.mask(batch: x.shape[0], stream: context.stream("mask.\(modality.rawValue)"))
+        let x = try studentInput(batch)
+        let mask = drawMask(x, context: context)
         let target = teacher.features(x)
         let prediction = decoder.allTokens(encoder(x, mask: mask, context: context.forward), mask: mask, context: context.forward)
         let patch = contrastiveLoss(prediction.gatheringTokens(mask.masked), target.gatheringTokens(mask.masked))
@@ -49,17 +49,8 @@ public struct MimCo: DistillationObjective {
                                                      "loss_image": Double(image.item)])
     }
 
-    public var encodedModalities: [Modality] { [modality] }
-
-    /// The student's tokens of the whole input after its final norm, [B, N, D], for probes.
-    public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
-        guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
-        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
-        return noGrad { encoder(x, mask: nil, context: context) }
-    }
-
     public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
-        let x = try studentInput(batch, objective: name, modality: modality, grid: encoder.grid)
+        let x = try studentInput(batch)
         return [("teacher", { teacher.features(x) })]
     }
 

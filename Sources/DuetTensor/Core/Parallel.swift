@@ -17,10 +17,23 @@ public let kernelThreadCount: Int = max(1, ProcessInfo.processInfo.activeProcess
 /// Ranges are no shorter than `grain` items, so small work stays on the calling thread.
 /// Never call sgemm inside `body`: OpenBLAS has its own threads.
 public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-    guard count > 0 else { return }
-    let chunks = min(kernelThreadCount, max(1, count / max(grain, 1)))
+    parallelChunks(count, grain: grain) { _, range in body(range) }
+}
+
+/// How many ranges `parallelFor(count, grain:)` and `parallelChunks` split `0..<count` into.
+public func parallelChunkCount(_ count: Int, grain: Int = 1) -> Int {
+    count > 0 ? min(kernelThreadCount, max(1, count / max(grain, 1))) : 0
+}
+
+/// `parallelFor` that also hands each range its index in `0..<parallelChunkCount(count, grain:)`,
+/// so a kernel can give each range a slice of scratch allocated before the loop: allocating
+/// inside the ranges would take as many buffers as ranges happen to run at once, a number the
+/// scheduler decides anew every call.
+public func parallelChunks(_ count: Int, grain: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+    let chunks = parallelChunkCount(count, grain: grain)
+    guard chunks > 0 else { return }
     if chunks == 1 {
-        body(0..<count)
+        body(0, 0..<count)
         return
     }
     withoutActuallyEscaping(body) { escaping in
@@ -28,7 +41,7 @@ public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Vo
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let lo = count * chunk / chunks
             let hi = count * (chunk + 1) / chunks
-            if lo < hi { shared.value(lo..<hi) }
+            if lo < hi { shared.value(chunk, lo..<hi) }
         }
     }
 }

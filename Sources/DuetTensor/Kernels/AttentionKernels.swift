@@ -30,13 +30,15 @@ let attentionQueryBlock = 48
 func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLayout, k: UnsafePointer<Float>, _ kl: HeadLayout,
                       v: UnsafePointer<Float>, _ vl: HeadLayout, out: UnsafeMutablePointer<Float>, _ ol: HeadLayout,
                       lse: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
-    let p = UncheckedSendable((q, k, v, out, lse, bias))
-    let allocator = TensorAllocator.current
-    parallelFor(s.batch * s.heads) { tasks in
-        let (q, k, v, out, lse, bias) = p.value
-        let mp = s.paddedKeys, d = s.headDim
-        let scratch = withAllocator(allocator) { Tensor(uninitializedShape: [d * mp + attentionQueryBlock * mp]) }
-        let kt = scratch.pointer, scores = scratch.pointer + d * mp
+    let mp = s.paddedKeys, d = s.headDim
+    let perChunk = d * mp + attentionQueryBlock * mp
+    let scratch = Tensor(uninitializedShape: [parallelChunkCount(s.batch * s.heads) * perChunk])
+    let p = UncheckedSendable((q, k, v, out, lse, bias, scratch.pointer))
+    // The ranges hold only the scratch's pointer: keep the tensor alive until they are done.
+    defer { withExtendedLifetime(scratch) {} }
+    parallelChunks(s.batch * s.heads) { chunk, tasks in
+        let (q, k, v, out, lse, bias, scratch) = p.value
+        let kt = scratch + chunk * perChunk, scores = kt + d * mp
         for task in tasks {
             let b = task / s.heads, h = task % s.heads
             packTransposed(k + kl.offset(b, h), rowStride: kl.rowStride, rows: s.keys, cols: d, into: kt, paddedRows: mp)
@@ -64,14 +66,15 @@ func attentionBackward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadL
                        v: UnsafePointer<Float>, _ vl: HeadLayout, g: UnsafePointer<Float>, _ gl: HeadLayout,
                        lse: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                        dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>) {
-    let p = UncheckedSendable((q, k, v, g, lse, bias, dq, dk, dv))
-    let allocator = TensorAllocator.current
-    parallelFor(s.batch * s.heads) { tasks in
-        let (q, k, v, g, lse, bias, dq, dk, dv) = p.value
-        let mp = s.paddedKeys, d = s.headDim, block = attentionQueryBlock
-        // Scratch from the caller's allocator: worker threads do not see its task-local.
-        let scratch = withAllocator(allocator) { Tensor(uninitializedShape: [2 * d * mp + 2 * block * mp]) }
-        let kt = scratch.pointer, vt = kt + d * mp, probs = vt + d * mp, dprobs = probs + block * mp
+    let mp = s.paddedKeys, d = s.headDim, block = attentionQueryBlock
+    let perChunk = 2 * d * mp + 2 * block * mp
+    let scratch = Tensor(uninitializedShape: [parallelChunkCount(s.batch * s.heads) * perChunk])
+    let p = UncheckedSendable((q, k, v, g, lse, bias, dq, dk, dv, scratch.pointer))
+    // The ranges hold only the scratch's pointer: keep the tensor alive until they are done.
+    defer { withExtendedLifetime(scratch) {} }
+    parallelChunks(s.batch * s.heads) { chunk, tasks in
+        let (q, k, v, g, lse, bias, dq, dk, dv, scratch) = p.value
+        let kt = scratch + chunk * perChunk, vt = kt + d * mp, probs = vt + d * mp, dprobs = probs + block * mp
         for task in tasks {
             let b = task / s.heads, h = task % s.heads
             let qh = q + ql.offset(b, h), kh = k + kl.offset(b, h), gh = g + gl.offset(b, h)

@@ -53,6 +53,7 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
                     + kinds.map(\.rawValue).joined(separator: " or "))
         }
         try validateTowerKinds(at: path)
+        try validatePositionWidths(at: path)
         try objective.distill.validate(self, at: path)
     }
 

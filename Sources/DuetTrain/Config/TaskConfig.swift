@@ -31,6 +31,9 @@ public struct TaskConfig: ConfigSection, Equatable, Sendable {
     public var layerDecay = 1.0
     /// Label smoothing of the word classifier's cross-entropy (0.1 in the lip-reading papers).
     public var labelSmoothing = 0.0
+    /// Standardise the pooled features before the word classifier (a BatchNorm1d without
+    /// weights, as MAE's linear probe does); false feeds them to the Linear as they are.
+    public var headNorm = true
     /// The word list class labels index (`.lbl` lines are its 0-based lines); null: the
     /// synthetic corpus's vocab.txt, or vocab.txt beside data.manifest.
     public var vocabulary: String? = nil
@@ -42,7 +45,8 @@ public struct TaskConfig: ConfigSection, Equatable, Sendable {
     public static var fields: [ConfigField<Self>] {
         [.init("kind", \.kind), .init("modality", \.modality), .init("init", \.initFrom),
          .init("freeze_encoder_steps", \.freezeEncoderSteps), .init("layer_decay", \.layerDecay),
-         .init("label_smoothing", \.labelSmoothing), .init("vocabulary", \.vocabulary), .init("beam_size", \.beamSize)]
+         .init("label_smoothing", \.labelSmoothing), .init("head_norm", \.headNorm), .init("vocabulary", \.vocabulary),
+         .init("beam_size", \.beamSize)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {

@@ -18,7 +18,8 @@ public enum FineTuning {
         let store = ParameterStore(seed: UInt64(config.seed))
         let towers = modalities(task.modality).map { tower(for: config, modality: $0, store: store) }
         let fineTuning = FineTuningTask(kind: task.kind, store: store, towers: towers, classes: data.outputClasses,
-                                        labelSmoothing: Float(task.labelSmoothing), freezeSteps: task.freezeEncoderSteps)
+                                        labelSmoothing: Float(task.labelSmoothing), freezeSteps: task.freezeEncoderSteps,
+                                        headNorm: task.headNorm)
         store.finalize()
         if loadingInit, let spec = task.initFrom {
             do throws(CheckpointError) {

@@ -81,14 +81,14 @@ public struct FineTuningTask: PretrainingObjective {
     /// The head over `towers` (built in `store` under `video_encoder.` / `audio_encoder.`), in
     /// `store` (not finalised here). `classes` is the number of words, or of letters with the blank.
     public init(kind: TaskKind, store: ParameterStore, towers: [TaskTower], classes: Int, labelSmoothing: Float = 0,
-                freezeSteps: Int = 0) {
+                freezeSteps: Int = 0, headNorm: Bool = true) {
         self.kind = kind
         self.store = store
         self.towers = towers
         let width = towers.reduce(0) { $0 + $1.tower.dim }
         switch kind {
         case .word:
-            classifier = ClassificationHead(store.builder.scope("head"), inFeatures: width, classes: classes)
+            classifier = ClassificationHead(store.builder.scope("head"), inFeatures: width, classes: classes, standardising: headNorm)
             ctc = nil
         case .ctc:
             classifier = nil
@@ -130,7 +130,7 @@ public struct FineTuningTask: PretrainingObjective {
         }
         if let classifier {
             let pooled = features.map { maskedTimeMean($0.0, lengths: $0.1) }
-            return (classifier.linear(pooled.count == 1 ? pooled[0] : Tensor.concat(pooled, axis: 1)), nil)
+            return (classifier(pooled.count == 1 ? pooled[0] : Tensor.concat(pooled, axis: 1), context: context), nil)
         }
         // `ctc` runs on one tower (TaskConfig rules out audio-visual CTC).
         return (ctc!(features[0].0), features[0].1)
