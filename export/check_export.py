@@ -1,5 +1,5 @@
 """Checks a folder written by `duet export` in PyTorch: builds the module config.json names (timm's
-VisionTransformer or duet_modules.TubeletViT), loads model.safetensors with strict=True, runs
+VisionTransformer, or duet_modules.TubeletViT or LipReadingEncoder), loads model.safetensors with strict=True, runs
 sample.safetensors' input through forward_features and prints the largest difference from Duet's
 output. Exits 1 above the tolerance. Usage: python export/check_export.py DIR [--tolerance 1e-4]
 (needs torch, timm and safetensors; Duet's CI does not run it)."""
@@ -24,10 +24,10 @@ def main():
         import timm
         model = timm.models.vision_transformer.VisionTransformer(**config["model_args"])
     else:
-        from duet_modules import TubeletViT
-        model = TubeletViT(**config["model_args"])
+        import duet_modules
+        model = getattr(duet_modules, config["architecture"]["type"].split(".")[-1])(**config["model_args"])
     model.load_state_dict(load_file(os.path.join(args.folder, "model.safetensors")), strict=True)
-    model.eval()
+    model.eval()  # batch norms (the lip-reading front-end) on the exported running statistics
     sample = load_file(os.path.join(args.folder, "sample.safetensors"))
     with torch.no_grad():
         out = model.forward_features(sample["input"])

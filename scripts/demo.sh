@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
 # The main command of the README, the lip-reading demo end to end: the synthetic corpus, a
-# self-supervised pretraining run (no labels), lip reading fine-tuned with 10 % of the labels from
-# the pretrained video encoder and from scratch, both scored on unseen test speakers side by side,
-# and the video encoder exported for PyTorch. About 15 minutes on 2 idle cores (release build).
+# RAVEn pretraining run (raven-tiny, no labels), word lip reading fine-tuned with 10 % of the labels
+# from the pretrained video encoder and from scratch, both scored on unseen test speakers side by
+# side, and the video encoder exported for PyTorch. About 15 minutes on 2 cores (release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The pretraining recipe: videomae-tiny until raven-tiny lands (then configs/raven-tiny.yaml).
-PRETRAIN_CONFIG="${PRETRAIN_CONFIG:-configs/videomae-tiny.yaml}"
-# A 4-block tower (the recipes' 12 blocks take about three times as long), frames decoded at 72²
-# and cut to the tower's 64² as the lip-reading fine-tune reads them, 400 steps.
-PRETRAIN_SET=(--set model.video.depth=4 --set data.decode_size=72 --set train.steps=400)
-FINETUNE_CONFIG=configs/lipread-word-tiny.yaml
+# The pretraining recipe: RAVEn with its lip-reading video tower, for PRETRAIN_STEPS steps (the
+# demo's time budget; the recipe's own length otherwise).
+PRETRAIN_CONFIG="${PRETRAIN_CONFIG:-configs/raven-tiny.yaml}"
+PRETRAIN_STEPS="${PRETRAIN_STEPS:-300}"
+PRETRAIN_SET=(--set train.steps="$PRETRAIN_STEPS")
+# Word lip reading with RAVEn's tower. The tower's shape and the frames it reads are not repeated
+# here: both fine-tunes take them from the pretraining run's resolved config (tower_sets below).
+FINETUNE_CONFIG="${FINETUNE_CONFIG:-configs/lipread-word-raven-tiny.yaml}"
+FINETUNE_STEPS="${FINETUNE_STEPS:-150}"
 LABEL_FRACTION=0.1
-FINETUNE_SET=(--set model.video.depth=4 --set train.steps=150 --set data.label_fraction="$LABEL_FRACTION")
+FINETUNE_SET=(--set train.steps="$FINETUNE_STEPS" --set data.label_fraction="$LABEL_FRACTION")
 
 stage() { printf '\n== %s ==\n' "$*"; }
+# A run's resolved config.yaml (every key, as duet wrote it) as key.path=value lines, then the
+# keys that fix the pretrained video tower and its input: all of model.video but drop_path (a
+# fine-tuning choice), RAVEn's LayerScale (the blocks have ls1 / ls2 only with it), and the frame
+# rate, window and decode size (the fine-tunes read frames exactly as the pretraining did).
+tower_sets() {
+    awk 'match($0, /^ */) { level = RLENGTH / 2 }
+         /^ *[A-Za-z0-9_]+:/ {
+             key = $1; sub(/:$/, "", key); value = $0; sub(/^ *[A-Za-z0-9_]+: ?/, "", value)
+             path[level] = key; full = path[0]; for (i = 1; i <= level; i++) full = full "." path[i]
+             if (value != "") print full "=" value
+         }' "$1" \
+        | grep -E '^(model\.video\.|objective\.raven\.layer_scale=|data\.(fps|clip_seconds|decode_size)=)' \
+        | grep -v '^model\.video\.drop_path='
+}
 accuracy() {  # the test accuracy a fine-tuning run's evaluation wrote, in %
     local file
     file=$(ls "$1"/evaluation/step-*/metrics-test.json | tail -1)
@@ -32,8 +49,11 @@ mkdir -p "$runs"
 stage "2/6 the synthetic talking-mouth corpus: made once (about 15 s) in \${DUET_CACHE:-~/.cache/duet}, then reused"
 echo "24 speakers (16 train / 4 valid / 4 test, disjoint), 30 words, H.264 + AAC clips; the pretraining run makes it when missing"
 
-stage "3/6 pretraining $PRETRAIN_CONFIG on the training speakers' clips, without labels"
+stage "3/6 pretraining $PRETRAIN_CONFIG ($PRETRAIN_STEPS steps) on the training speakers' clips, without labels"
 "$duet" pretrain --config "$PRETRAIN_CONFIG" "${PRETRAIN_SET[@]}" --run-dir "$runs/pretrain"
+mapfile -t tower < <(tower_sets "$runs/pretrain/config.yaml")
+for kv in "${tower[@]}"; do FINETUNE_SET+=(--set "$kv"); done
+echo "both fine-tunes build the pretrained video tower: ${tower[*]}"
 
 stage "4/6 lip reading of single words with $LABEL_FRACTION of the labels, from the pretrained video encoder"
 "$duet" finetune --config "$FINETUNE_CONFIG" --init "$runs/pretrain/checkpoints/latest" \
@@ -44,6 +64,7 @@ stage "5/6 the same fine-tune from scratch (random initialisation, same seed, sa
 
 stage "6/6 exporting the pretrained video encoder for PyTorch"
 "$duet" export --checkpoint "$runs/pretrain/checkpoints/latest" --modality video --out "$runs/video-encoder"
+echo "check it in PyTorch: python export/check_export.py $runs/video-encoder (needs torch, timm, safetensors)"
 
 pretrained=$(accuracy "$runs/lipread-pretrained")
 scratch=$(accuracy "$runs/lipread-scratch")

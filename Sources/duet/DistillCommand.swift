@@ -16,21 +16,7 @@ struct DistillCommand: ParsableCommand {
             before the first step. The run folder is as duet pretrain's.
             """)
 
-    @Option(help: "A YAML recipe, such as configs/mvd-tiny.yaml (optional with --resume PATH).")
-    var config: String?
-
-    @Option(name: .customLong("set"), parsing: .singleValue,
-            help: ArgumentHelp("Override one key (repeatable), such as objective.video_teacher=runs/videomae.", valueName: "key=value"))
-    var overrides: [String] = []
-
-    @Option(help: ArgumentHelp("Continue from 'latest', a checkpoint folder or a run folder.", valueName: "latest|path"))
-    var resume: String?
-
-    @Option(name: .customLong("run-dir"), help: ArgumentHelp("The run folder (default runs/<name>).", valueName: "dir"))
-    var runDirectory: String?
-
-    @Option(help: ArgumentHelp("Stop after step N and write a checkpoint there.", valueName: "n"))
-    var steps: Int?
+    @OptionGroup var runOptions: RunOptions
 
     @Flag(help: "Do not train: time a step against its teacher passes, and each teacher through every block.")
     var timing = false
@@ -39,8 +25,7 @@ struct DistillCommand: ParsableCommand {
     var repeats = 5
 
     func run() throws {
-        let options = PretrainOptions(configFile: config, overrides: overrides, resume: resume, runDirectory: runDirectory,
-                                      stopAfter: steps)
+        let options = runOptions.pretrainOptions()
         do {
             if timing {
                 print(Self.describe(try Distillation.timing(options, repeats: repeats)))

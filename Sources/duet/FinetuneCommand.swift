@@ -15,32 +15,15 @@ struct FinetuneCommand: ParsableCommand {
             (RUN/evaluation/step-N/).
             """)
 
-    @Option(help: "A YAML recipe with a task section (optional with --resume PATH).")
-    var config: String?
+    @OptionGroup var runOptions: RunOptions
 
     @Option(name: .customLong("init"), help: ArgumentHelp("The pretrained checkpoint whose towers start the run (sets task.init).",
                                                           valueName: "checkpoint"))
     var initFrom: String?
 
-    @Option(name: .customLong("set"), parsing: .singleValue,
-            help: ArgumentHelp("Override one key (repeatable), such as data.label_fraction=0.1.", valueName: "key=value"))
-    var overrides: [String] = []
-
-    @Option(help: ArgumentHelp("Continue from 'latest', a checkpoint folder or a run folder.", valueName: "latest|path"))
-    var resume: String?
-
-    @Option(name: .customLong("run-dir"), help: ArgumentHelp("The run folder (default runs/<name>).", valueName: "dir"))
-    var runDirectory: String?
-
-    @Option(help: ArgumentHelp("Stop after step N and write a checkpoint there.", valueName: "n"))
-    var steps: Int?
-
     func run() throws {
-        var sets = overrides
-        if let initFrom { sets.append("task.init=\(initFrom)") }
         do {
-            try FineTuning.run(PretrainOptions(configFile: config, overrides: sets, resume: resume, runDirectory: runDirectory,
-                                               stopAfter: steps))
+            try FineTuning.run(runOptions.pretrainOptions(adding: initFrom.map { ["task.init=\($0)"] } ?? []))
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure

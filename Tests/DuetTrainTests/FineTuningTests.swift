@@ -1,6 +1,7 @@
 // Fine-tuning: the stratified label fraction, towers started from a pretraining checkpoint by the
 // naming rule, layer-wise decay, the frozen-encoder warm-up, padding kept out of the features,
-// gradients of the whole task, and the trainer lowering a word and a CTC loss.
+// gradients of the whole task, the trainer lowering a word and a CTC loss, and RAVEn's video tower
+// started from a raven run (lipread-word-raven-tiny.yaml builds raven-tiny's tower).
 import DuetData
 import DuetModels
 import DuetNN
@@ -61,6 +62,46 @@ struct FineTuningTests {
         } catch {
             #expect(error.description.contains("holds no video tower"))
         }
+    }
+
+    @Test func lipReadingTowerStartsFromARAVEnCheckpoint() throws {
+        // `duet finetune --init RUN/checkpoints/latest` of a raven run: its video student, batch-norm
+        // statistics included, under video_encoder.; the audio tower and the predictors stay behind.
+        let raven = tinyRAVEnConfig(steps: 2)
+        let pretrained = try trainedRun(raven, "ft-raven-init")
+        defer { try? FileManager.default.removeItem(at: pretrained.url) }
+        var config = tinyTaskConfig(modality: .video, manifest: try labelledCorpus("ft-raven-data"))
+        config.model.video = raven.model.video
+        config.task!.initFrom = pretrained.url.appendingPathComponent("checkpoints/latest").path
+        var lines: [String] = []
+        let task = try FineTuning.makeTask(for: config, data: FineTuningData(config: config)) { lines.append($0) }
+        let file = try SafeTensorsFile.read(contentsOf: pretrained.checkpoints.latest()!.modelFile)
+        let tower = task.store.parameters(under: "video_encoder")
+        #expect(tower.count == file.names.filter { $0.hasPrefix("video_encoder.") }.count)
+        for p in tower { #expect(p.value.scalars == (try file.tensor(p.name).scalars), "\(p.name)") }
+        #expect(task.store["video_encoder.frontend.frontend3D.1.running_mean"]!.value.scalars.contains { $0 != 0 })
+        #expect(task.store.names.allSatisfy { !$0.hasPrefix("audio_encoder.") && !$0.hasPrefix("predictor") })
+        #expect(lines == ["video tower from \(pretrained.checkpoints.latest()!.folder.path) (video_encoder.*)"])
+    }
+
+    @Test func lipReadingRecipeBuildsRavenTinysVideoTower() throws {
+        // `duet finetune --config configs/lipread-word-raven-tiny.yaml --init <a raven-tiny run>`:
+        // the recipe's tower is raven-tiny's, name for name and shape for shape, over the same frames.
+        let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("configs")
+        let raven = try RunConfig.load(contentsOf: configs.appendingPathComponent("raven-tiny.yaml").path)
+        let lipread = try RunConfig.load(contentsOf: configs.appendingPathComponent("lipread-word-raven-tiny.yaml").path)
+        let pretrained = ParameterStore(seed: 0), task = ParameterStore(seed: 0)
+        _ = ObjectiveFactory.lipReadingTower(pretrained.builder.scope("video_encoder"), config: raven, dropPath: 0)
+        _ = FineTuning.tower(for: lipread, modality: .video, store: task)
+        pretrained.finalize()
+        task.finalize()
+        let shapes = { (store: ParameterStore) in store.parameters.map { "\($0.name) \($0.shape)" } }
+        let differing = Set(shapes(task)).symmetricDifference(shapes(pretrained)).sorted()
+        #expect(shapes(task).count == shapes(pretrained).count && differing.isEmpty,
+                "lipread-word-raven-tiny.yaml's model.video must follow raven-tiny.yaml's: \(differing.prefix(4)) …")
+        #expect(lipread.data.fps == raven.data.fps && lipread.data.clipSeconds == raven.data.clipSeconds)
+        #expect(lipread.model.video.color == raven.model.video.color && lipread.model.video.size == raven.model.video.size)
     }
 
     @Test func fixedPositionsAreRecomputedForOtherClipLengths() throws {

@@ -44,28 +44,26 @@ public enum EncoderExport {
             throw .missingModality(checkpoint: checkpoint.folder.path, modality: modality.rawValue,
                                    objective: config.task.map { "finetune-\($0.kind.rawValue) on \($0.modality.rawValue)" } ?? config.objective.name)
         }
-        if file.names.contains(where: { $0.hasPrefix(source) && $0.contains("frontend3D.") }) {
+        if modality == .audio, config.model.audio.tokens == .frames {
             throw .unsupportedTower(checkpoint: checkpoint.folder.path,
-                                    reason: "the lip-reading front-end + Transformer tower cannot be exported yet (ViT towers only)")
+                                    reason: "the filterbank-frame audio tower (model.audio.tokens: frames) cannot be exported yet "
+                                        + "(audio ViTs over patches and the lip-reading video tower can)")
         }
-        let grid = ObjectiveFactory.tokenGrid(for: config, modality: modality)
-        let tower = modality == .video ? config.model.video.transformer : config.model.audio.transformer
-        let size = TransformerSize(dim: tower.dim, depth: tower.depth, heads: tower.heads, mlpRatio: Float(tower.mlpRatio))
         let store = ParameterStore(seed: 0)
-        let encoder = MAEEncoder(store.builder, grid: grid, size: size)
+        let (architecture, forward) = tower(config: config, modality: modality, store: store)
         store.finalize()
         do { try TowerLookup.load(store, prefix: "", from: file, source: source) } catch { throw .checkpoint(error) }
 
-        let inputShape = FineTuningTask.inputShape(grid, batch: 1)
+        let inputShape = Self.inputShape(config: config, modality: modality)
         let input = Tensor.randomNormal(inputShape, stream: RandomStream(seed: sampleSeed))
-        let output = noGrad { encoder(input, mask: nil, context: .evaluation) }
+        let output = noGrad { forward(input) }
 
         let temporary = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())", isDirectory: true)
         do {
             try? fm.removeItem(at: temporary)
             try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
-            let description = ExportDescription(config: config, modality: modality, grid: grid, size: size, checkpoint: checkpoint,
+            let description = ExportDescription(config: config, modality: modality, architecture: architecture, checkpoint: checkpoint,
                                                 source: source, inputShape: inputShape, outputShape: output.shape)
             try store.save(to: temporary.appendingPathComponent("model.safetensors"),
                            metadata: ["format": "pt", "duet_checkpoint": checkpoint.folder.path, "duet_modality": modality.rawValue])
@@ -89,5 +87,32 @@ public enum EncoderExport {
         }
         return ExportSummary(folder: destination, modality: modality, parameters: store.scalarCount, inputShape: inputShape,
                              outputShape: output.shape)
+    }
+
+    /// The tower `config` describes for `modality`, built at the root of `store` (timm's and
+    /// RAVEn's names, no `<modality>_encoder.` prefix), and its forward pass in evaluation mode
+    /// (batch norms on their running statistics, no drop-path).
+    static func tower(config: RunConfig, modality: Modality, store: ParameterStore) -> (ExportArchitecture, (Tensor) -> Tensor) {
+        if modality == .video, config.model.video.frontEnd == .lipResNet {
+            let tower = ObjectiveFactory.lipReadingTower(store.builder, config: config, dropPath: 0)
+            let shape = LipReadingShape(channels: config.model.video.color.channels, frames: tower.frames,
+                                        resnet: ResNetOptions.autoAVSR.width(config.model.video.resnetWidth),
+                                        size: ObjectiveFactory.size(config.model.video.transformer),
+                                        layerScale: config.objective.raven.layerScale.map(Float.init))
+            return (.lipReading(shape), { tower($0, context: .evaluation) })
+        }
+        let grid = ObjectiveFactory.tokenGrid(for: config, modality: modality)
+        let size = ObjectiveFactory.size(modality == .video ? config.model.video.transformer : config.model.audio.transformer)
+        let encoder = MAEEncoder(store.builder, grid: grid, size: size)
+        return (.vit(grid, size), { encoder($0, mask: nil, context: .evaluation) })
+    }
+
+    /// One clip as the tower reads it: [1, C, H, W] for patch ViTs, [1, C, T, H, W] for video.
+    static func inputShape(config: RunConfig, modality: Modality) -> [Int] {
+        let video = config.model.video
+        if modality == .video, video.frontEnd == .lipResNet {
+            return [1, video.color.channels, video.frames, video.size, video.size]
+        }
+        return FineTuningTask.inputShape(ObjectiveFactory.tokenGrid(for: config, modality: modality), batch: 1)
     }
 }

@@ -10,36 +10,11 @@ import Foundation
 struct ExportDescription {
     let config: RunConfig
     let modality: Modality
-    let grid: TokenGrid
-    let size: TransformerSize
+    let architecture: ExportArchitecture
     let checkpoint: Checkpoint
     let source: String
     let inputShape: [Int]
     let outputShape: [Int]
-
-    /// timm's VisionTransformer for 2-D patches; Duet's TubeletViT (export/duet_modules.py) for tubelets.
-    var isTimm: Bool { if case .image = grid { return true } else { return false } }
-
-    /// The keyword arguments of the PyTorch constructor.
-    var modelArguments: [String: Any] {
-        var args: [String: Any] = ["embed_dim": size.dim, "depth": size.depth, "num_heads": size.heads,
-                                   "mlp_ratio": Double(size.mlpRatio), "qkv_bias": true, "class_token": true]
-        switch grid {
-        case let .image(c, h, w, p):
-            args["img_size"] = [h, w]
-            args["patch_size"] = p
-            args["in_chans"] = c
-            args["num_classes"] = 0
-            args["global_pool"] = ""
-        case let .video(c, t, h, w, tt, p):
-            args["num_frames"] = t
-            args["img_size"] = [h, w]
-            args["tubelet_size"] = tt
-            args["patch_size"] = p
-            args["in_chans"] = c
-        }
-        return args
-    }
 
     /// Every constant that turns a file into the tower's input, read from the dataset options
     /// the run itself used (evaluation mode: centre crops, no augmentation).
@@ -55,7 +30,7 @@ struct ExportDescription {
                 "use_energy": f.useEnergy, "dither": Double(f.dither), "preemphasis_coefficient": Double(f.preemphasis),
                 "remove_dc_offset": f.removeDCOffset, "low_freq": f.lowFrequency, "high_freq": f.highFrequency,
                 "waveform_scale": Double(f.inputScale), "channels": "mono (channels averaged)",
-                "target_frames": d.audioFrames ?? grid.timeSteps * grid.framesPerStep,
+                "target_frames": d.audioFrames ?? config.model.audio.frames,
                 "padding": "zeros after normalisation beyond the clip's frames; longer clips cut",
                 "clip_seconds": config.data.clipSeconds,
             ]
@@ -79,18 +54,8 @@ struct ExportDescription {
     }
 
     var configJSON: String {
-        let tokens = grid.tokens
-        var architecture: [String: Any] = [
-            "type": isTimm ? "timm.models.vision_transformer.VisionTransformer" : "duet_modules.TubeletViT",
-            "layer_norm_eps": 1e-6, "activation": "gelu (erf)", "tokens": tokens + 1,
-            "position_embedding": "fixed 2-D/3-D sine-cosine table (MAE), stored as pos_embed with a zero row for the class token",
-            "output": "forward_features: [batch, 1 + \(tokens), \(size.dim)], the class token first, after the final norm",
-        ]
-        if case let .video(_, t, h, w, tt, p) = grid {
-            architecture["token_order"] = "tubelets row-major over (time \(t / tt), height \(h / p), width \(w / p))"
-        }
         let object: [String: Any] = [
-            "modality": modality.rawValue, "architecture": architecture, "model_args": modelArguments,
+            "modality": modality.rawValue, "architecture": architecture.details, "model_args": architecture.modelArguments,
             "preprocessing": preprocessing, "input_shape": inputShape, "output_shape": outputShape,
             "duet": ["version": DuetVersion.current, "checkpoint": checkpoint.folder.path, "run": config.name,
                      "objective": config.task.map { "finetune-\($0.kind.rawValue)" } ?? config.objective.name,
@@ -102,27 +67,7 @@ struct ExportDescription {
     }
 
     var readme: String {
-        let build: String
-        if isTimm {
-            build = """
-                import json, torch, timm
-                from safetensors.torch import load_file
-
-                config = json.load(open("config.json"))
-                model = timm.models.vision_transformer.VisionTransformer(**config["model_args"])
-                """
-        } else {
-            build = """
-                import json, torch
-                from safetensors.torch import load_file
-                from duet_modules import TubeletViT  # export/duet_modules.py of the Duet repository
-
-                config = json.load(open("config.json"))
-                model = TubeletViT(**config["model_args"])
-                """
-        }
-        let architecture = isTimm ? "timm's `VisionTransformer` (no head: `num_classes=0`, `global_pool=''`)"
-            : "a ViT over \(modelArguments["tubelet_size"]!)×\(modelArguments["patch_size"]!)×\(modelArguments["patch_size"]!) tubelets: `TubeletViT` in `export/duet_modules.py` of the Duet repository (timm's `Block`s behind a `Conv3d` patch embedding)"
+        let size = architecture.size
         return """
             # Duet \(modality.rawValue) encoder
 
@@ -131,16 +76,17 @@ struct ExportDescription {
 
             | file | what it holds |
             |---|---|
-            | `model.safetensors` | the encoder's weights with timm's names and PyTorch's layouts (`{"format": "pt"}`) |
+            | `model.safetensors` | the encoder's weights with \(architecture.isLipReading ? "RAVEn's front-end names and timm's block names" : "timm's names") and PyTorch's layouts (`{"format": "pt"}`) |
             | `config.json` | the architecture (`model_args` build it) and every preprocessing constant (`preprocessing`) |
             | `sample.safetensors` | `input` \(inputShape) (a standard normal draw) and `output` \(outputShape), Duet's features for it |
 
-            Architecture: \(architecture); width \(size.dim), \(size.depth) blocks, \(size.heads) heads. The output is \
-            `forward_features`: every token after the final LayerNorm, the class token first. Feed it inputs made \
+            Architecture: \(architecture.summary); width \(size.dim), \(size.depth) blocks, \(size.heads) heads. The output is \
+            `forward_features`: \(architecture.isLipReading ? "one token a frame" : "every token, the class token first"), \
+            after the final LayerNorm. Feed it inputs made \
             exactly as `config.json`'s `preprocessing` says; anything else is not what it was trained on.
 
             ```python
-            \(build)
+            \(architecture.pythonBuild)
             model.load_state_dict(load_file("model.safetensors"), strict=True)
             model.eval()
             sample = load_file("sample.safetensors")

@@ -53,9 +53,7 @@ public enum FineTuning {
         let size = TransformerSize(dim: settings.dim, depth: settings.depth, heads: settings.heads, mlpRatio: Float(settings.mlpRatio))
         let video = config.model.video
         if modality == .video, video.frontEnd == .lipResNet {
-            let blocks = BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath)
-            return TaskTower(lipReading: LipReadingTower(b, frames: video.frames, size: size,
-                                                         resnet: ResNetOptions.autoAVSR.width(video.resnetWidth), blocks: blocks),
+            return TaskTower(lipReading: ObjectiveFactory.lipReadingTower(b, config: config, dropPath: dropPath),
                              channels: video.color.channels, size: video.size)
         }
         if modality == .audio, config.model.audio.tokens == .frames, let perToken = config.filterbankFramesPerAudioToken {

@@ -35,14 +35,22 @@ extension ObjectiveFactory {
             let videoTower: any EncoderTower
             switch video.frontEnd {
             case .lipResNet:
-                videoTower = LipReadingTower(root.scope("video_encoder"), frames: video.frames, size: size(video.transformer),
-                                             resnet: ResNetOptions.autoAVSR.width(video.resnetWidth),
-                                             blocks: BlockOptions(layerScale: layerScale, dropPath: videoDropPath))
+                videoTower = lipReadingTower(root.scope("video_encoder"), config: config, dropPath: videoDropPath)
             case .tubelets:
                 videoTower = MAEEncoder(root.scope("video_encoder"), grid: tokenGrid(for: config, modality: .video),
                                         size: size(video.transformer), classToken: false, dropPath: videoDropPath)
             }
             return (audioTower, videoTower)
         }
+    }
+
+    /// RAVEn's video tower as `model.video` (`front_end: lip_resnet`) describes it, with the
+    /// LayerScale of `objective.raven.layer_scale`: pretraining, fine-tuning and export build it
+    /// here, so a checkpoint's tower loads name for name into each of them.
+    static func lipReadingTower(_ b: ParameterBuilder, config: RunConfig, dropPath: Float) -> LipReadingTower {
+        let video = config.model.video
+        return LipReadingTower(b, frames: video.frames, size: size(video.transformer),
+                               resnet: ResNetOptions.autoAVSR.width(video.resnetWidth),
+                               blocks: BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath))
     }
 }
