@@ -56,11 +56,8 @@ public enum FineTuning {
             return TaskTower(lipReading: ObjectiveFactory.lipReadingTower(b, config: config, dropPath: dropPath),
                              channels: video.color.channels, size: video.size)
         }
-        if modality == .audio, config.model.audio.tokens == .frames, let perToken = config.filterbankFramesPerAudioToken {
-            let blocks = BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath)
-            let audio = config.model.audio
-            return TaskTower(filterbankFrames: FilterbankFrameTower(b, steps: audio.frames / perToken, framesPerToken: perToken,
-                                                                    mels: audio.mels, size: size, blocks: blocks))
+        if modality == .audio, config.model.audio.tokens == .frames {
+            return TaskTower(filterbankFrames: ObjectiveFactory.filterbankFrameTower(b, config: config, dropPath: dropPath))
         }
         return TaskTower(modality: modality, encoder: MAEEncoder(b, grid: ObjectiveFactory.tokenGrid(for: config, modality: modality),
                                                                  size: size, dropPath: dropPath))

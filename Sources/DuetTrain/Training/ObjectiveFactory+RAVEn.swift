@@ -10,7 +10,6 @@ extension ObjectiveFactory {
         let raven = config.objective.raven
         let audio = config.model.audio, video = config.model.video
         let framesPerStep = config.videoFramesPerStep
-        let steps = video.frames / framesPerStep
         var options = RAVEn.Options()
         options.targets = raven.targets == .braven ? .blockAverage : .output
         options.maskProbability = Float(config.masking.startProb)
@@ -22,15 +21,12 @@ extension ObjectiveFactory {
         let predictor = size(raven.predictor)
         var videoPredictor = predictor
         videoPredictor.depth = raven.videoPredictorDepth ?? predictor.depth
-        let layerScale = raven.layerScale.map(Float.init)
         return RAVEn(store: store, audioInput: [1, audio.frames, audio.mels],
                      videoInput: [video.color.channels, video.frames, video.size, video.size], videoFramesPerStep: framesPerStep,
                      predictors: RAVEn.PredictorSizes(videoToAudio: videoPredictor, audioToAudio: predictor, audioToVideo: predictor),
                      options: options) { root, isTeacher in
             // Teachers run without stochastic depth, as RAVEn turns their dropout off.
-            let audioTower = FilterbankFrameTower(
-                root.scope("audio_encoder"), steps: steps, framesPerToken: audio.frames / steps, mels: audio.mels, size: size(audio.transformer),
-                blocks: BlockOptions(layerScale: layerScale, dropPath: isTeacher ? 0 : Float(audio.dropPath)))
+            let audioTower = filterbankFrameTower(root.scope("audio_encoder"), config: config, dropPath: isTeacher ? 0 : Float(audio.dropPath))
             let videoDropPath: Float = isTeacher ? 0 : Float(video.dropPath)
             let videoTower: any EncoderTower
             switch video.frontEnd {
@@ -42,6 +38,16 @@ extension ObjectiveFactory {
             }
             return (audioTower, videoTower)
         }
+    }
+
+    /// RAVEn's audio tower as `model.audio` (`tokens: frames`) describes it: one token per video
+    /// time step, with the LayerScale of `objective.raven.layer_scale`; pretraining and
+    /// fine-tuning build it here. `RunConfig.validate` has checked the frames fill whole tokens.
+    static func filterbankFrameTower(_ b: ParameterBuilder, config: RunConfig, dropPath: Float) -> FilterbankFrameTower {
+        let audio = config.model.audio
+        guard let perToken = config.filterbankFramesPerAudioToken else { preconditionFailure("validate() checks data.fps for tokens: frames") }
+        return FilterbankFrameTower(b, steps: audio.frames / perToken, framesPerToken: perToken, mels: audio.mels, size: size(audio.transformer),
+                                    blocks: BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath))
     }
 
     /// RAVEn's video tower as `model.video` (`front_end: lip_resnet`) describes it, with the
