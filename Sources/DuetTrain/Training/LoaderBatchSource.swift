@@ -46,7 +46,9 @@ public final class LoaderBatchSource: BatchSource {
             throw .data(error.description)
         }
         self.log = log
-        loader.onEpochEnd = { [log] report in log?(report.summary) }
+        // Only epochs that lost samples get a line: a clean epoch is already `skipped 0` in the
+        // progress line, and a fine-tune on a few dozen clips ends an epoch every other step.
+        loader.onEpochEnd = { [log] report in if !report.failures.isEmpty { log?(report.summary) } }
     }
 
     public var batchesPerEpoch: Int { loader.batchesPerEpoch }
