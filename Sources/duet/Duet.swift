@@ -10,4 +10,9 @@ struct Duet: ParsableCommand {
         subcommands: [Bench.self, ConfigCommand.self, DataCommand.self, DistillCommand.self, EvaluateCommand.self, ExportCommand.self,
                       FinetuneCommand.self, Media.self, PretrainCommand.self]
     )
+
+    static func main() {
+        OpenBLASKernelSwitch.executeAgainIfNeeded()
+        main(nil)
+    }
 }

@@ -32,7 +32,12 @@ struct TrainingProfile: Codable {
 enum TrainingBench {
     /// The line that says which OpenBLAS kernels and how many threads ran.
     static var machineLine: String {
-        "OpenBLAS kernels: \(BLASThreads.coreName), BLAS threads: \(BLASThreads.count), kernel threads: \(kernelThreadCount)"
+        "OpenBLAS kernels: \(BLASThreads.coreName)\(kernelSetOrigin), BLAS threads: \(BLASThreads.count), kernel threads: \(kernelThreadCount)"
+    }
+
+    /// Names the kernel set OpenBLAS had chosen when the tool switched it (OpenBLASKernelSwitch).
+    static var kernelSetOrigin: String {
+        ProcessInfo.processInfo.environment[BLASKernelChoice.fallbackVariable].map { " (chosen by duet; OpenBLAS's own choice: \($0))" } ?? ""
     }
 
     static func run(_ names: [String], repeats: Int, sgemmRate: Double) throws -> [TrainingTiming] {
