@@ -134,6 +134,17 @@ struct ConfigTests {
                 == "test.yaml:2: objective.name: must be one of \(ObjectiveConfig.names.joined(separator: ", ")), got 'mae-audo' (did you mean mae-audio?)")
     }
 
+    @Test func syntheticClipsNameTheCorpusManifests() throws {
+        #expect(try RunConfig(yaml: "name: x\n").data.syntheticClips == .all)
+        let sentences = try RunConfig(yaml: "name: x\n", overrides: ["data.synthetic_clips=sentences"]).data.syntheticClips
+        #expect(sentences == .sentences)
+        #expect(["train", "valid"].map(SyntheticClips.sentences.manifest) == ["sentences-train.tsv", "sentences-valid.tsv"])
+        #expect(SyntheticClips.words.manifest(split: "valid") == "words-valid.tsv")
+        #expect(SyntheticClips.all.manifest(split: "train") == "train.tsv")
+        #expect(configError("data:\n  synthetic_clips: sentence\n")?.description
+                == "test.yaml:2: data.synthetic_clips: must be one of all, words, sentences, got 'sentence' (did you mean sentences?)")
+    }
+
     @Test func aKeyGivenTwiceIsAnError() {
         #expect(configError("seed: 1\nseed: 2\n")?.description == "test.yaml:2: seed: given twice")
     }

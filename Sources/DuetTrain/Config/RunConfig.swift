@@ -353,9 +353,32 @@ public enum BadFilePolicy: String, ConfigChoice, Sendable {
     case fail
 }
 
+/// Which of the synthetic corpus's clips a run with no manifest trains and holds out on.
+public enum SyntheticClips: String, ConfigChoice, Sendable {
+    /// Every clip of the split (`train.tsv`, `valid.tsv`).
+    case all
+    /// The one-word clips (`words-train.tsv`): each word centred in its 1.28 s clip.
+    case words
+    /// The 2–4-word clips (`sentences-train.tsv`): continuous speech, as LRS3's utterances, so a
+    /// random window puts speech anywhere in it (pretraining then cannot read silence from a
+    /// frame's position, as it can on centred words).
+    case sentences
+
+    /// The manifest of `split` (train, valid, test) in the corpus folder.
+    public func manifest(split: String) -> String {
+        switch self {
+        case .all: return "\(split).tsv"
+        case .words: return "words-\(split).tsv"
+        case .sentences: return "sentences-\(split).tsv"
+        }
+    }
+}
+
 public struct DataConfig: ConfigSection, Equatable, Sendable {
     /// The fairseq-style TSV manifest; nil (`null`) trains on the built-in synthetic corpus.
     public var manifest: String? = nil
+    /// With no manifest: the synthetic corpus's clips a pretraining run reads.
+    public var syntheticClips = SyntheticClips.all
     /// The held-out manifest evaluated every `train.eval_every` steps; nil evaluates nothing
     /// (with the synthetic corpus, its valid split).
     public var validManifest: String? = nil
@@ -389,7 +412,7 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
          .init("fps", \.fps), .init("mels", \.mels), .init("num_workers", \.numWorkers),
          .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction),
          .init("test_manifest", \.testManifest), .init("decode_size", \.decodeSize), .init("label_fraction", \.labelFraction),
-         .init("augment", \.augment)]
+         .init("synthetic_clips", \.syntheticClips), .init("augment", \.augment)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {

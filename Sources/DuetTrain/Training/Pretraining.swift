@@ -83,7 +83,8 @@ public enum Pretraining {
     }
 
     /// The training and held-out sources: `data.manifest` (held out: `data.valid_manifest`, when
-    /// given), or the synthetic corpus's train and valid splits, made once and cached.
+    /// given), or the synthetic corpus's train and valid splits (`data.synthetic_clips` of them),
+    /// made once and cached.
     /// One line to standard error (the data layer's notes: skipped files, the corpus being made).
     static let note: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -95,10 +96,12 @@ public enum Pretraining {
             return (try LoaderBatchSource(manifest: manifest, config: config, training: true, log: note), heldOut, manifest)
         }
         let corpus = try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: note)
-        let train = corpus.appendingPathComponent("train.tsv").path, valid = corpus.appendingPathComponent("valid.tsv").path
+        let clips = config.data.syntheticClips
+        let train = corpus.appendingPathComponent(clips.manifest(split: "train")).path
+        let valid = corpus.appendingPathComponent(clips.manifest(split: "valid")).path
         return (try LoaderBatchSource(manifest: train, config: config, training: true, log: note),
                 try LoaderBatchSource(manifest: valid, config: config, training: false, log: note),
-                "the synthetic corpus (\(corpus.path))")
+                "the synthetic corpus (\(corpus.path), \(clips == .all ? "every clip" : "its \(clips.rawValue)"))")
     }
 
     /// The recipe with `--set` applied, files checked; or the checkpoint's config when no recipe
