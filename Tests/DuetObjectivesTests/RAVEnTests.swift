@@ -184,16 +184,17 @@ import DuetTestSupport
         #expect(Array(again.audioToAudio.scalars[padded]) != Array(parts.audioToAudio.scalars[padded]), "the change reached the padding")
     }
 
-    /// Σ over sample b's first n frames of the unit-length frame, / n, in Double: [D].
-    static func meanUnitFrame(_ x: Tensor, sample b: Int, frames n: Int) -> [Double] {
+    /// Sample b's frames, each at unit length and scaled by 1/√n for the first n, zero after, in
+    /// Double, one after another: [T·D].
+    static func alignedUnitFrames(_ x: Tensor, sample b: Int, frames n: Int) -> [Double] {
         let (t, d) = (x.shape[1], x.shape[2])
-        var mean = [Double](repeating: 0, count: d)
+        var flat = [Double](repeating: 0, count: t * d)
         for s in 0..<n {
             let row = (0..<d).map { Double(x.pointer[(b * t + s) * d + $0]) }
             let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
-            for c in 0..<d { mean[c] += row[c] / norm / Double(n) }
+            for c in 0..<d { flat[s * d + c] = row[c] / norm / Double(n).squareRoot() }
         }
-        return mean
+        return flat
     }
 
     @Test func retrievalPairsTheVideoToAudioPredictionWithTheAudioTeachersTargets() throws {
@@ -205,9 +206,9 @@ import DuetTestSupport
         let video = try raven.retrievalFeatures(batch, tokens: videoTokens, modality: .video, context: context)
         let audio = try raven.retrievalFeatures(batch, tokens: raven.encode(batch, modality: .audio, context: context),
                                                 modality: .audio, context: context)
-        #expect(video.shape == [3, 16] && audio.shape == [3, 16] && !video.requiresGrad && !audio.requiresGrad)
+        #expect(video.shape == [3, 6 * 16] && audio.shape == [3, 6 * 16] && !video.requiresGrad && !audio.requiresGrad)
         // Computed here: v2a over the student's frames with nothing masked (padding not attended),
-        // and the audio teacher's output; each frame at unit length, averaged over valid frames.
+        // and the audio teacher's output; each valid frame at unit length over √frames, padding zero.
         let (prediction, targets) = noGrad {
             (raven.videoToAudio(videoTokens, masked: Tensor.zeros([3, 6, 1]), context: context,
                                 keyPadding: KeyPaddingMask(lengths: [6, 4, 6], keys: 6)),
@@ -215,8 +216,8 @@ import DuetTestSupport
         }
         for (b, n) in [(0, 6), (1, 4), (2, 6)] {
             for (rows, frames) in [(video, prediction), (audio, targets)] {
-                let expected = Self.meanUnitFrame(frames, sample: b, frames: n)
-                for c in 0..<16 { #expect(abs(Double(rows.pointer[b * 16 + c]) - expected[c]) < 1e-5) }
+                let expected = Self.alignedUnitFrames(frames, sample: b, frames: n)
+                for c in 0..<(6 * 16) { #expect(abs(Double(rows.pointer[b * 6 * 16 + c]) - expected[c]) < 1e-5) }
             }
         }
         // The audio side is the teacher's, not the student's: they differ once the student moves.
