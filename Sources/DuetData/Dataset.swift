@@ -79,7 +79,7 @@ public final class SampleReader {
     }
 
     /// Purposes of the random sub-streams of one sample.
-    private enum Draw: UInt64 { case window = 1, crop, flip, videoMask, specTime, specFrequency }
+    private enum Draw: UInt64 { case window = 1, crop, flip, videoMask, specTime, specFrequency, photometric }
 
     /// Sample `index` as epoch `epoch` of a run seeded `seed` sees it.
     public func sample(_ index: Int, epoch: Int, seed: UInt64) throws(MediaError) -> Sample {
@@ -180,6 +180,10 @@ public final class SampleReader {
         let y = training ? cropRandom.integer(1, below: clip.height - crop.height + 1) : (clip.height - crop.height) / 2
         let mirrored = training && a.flipProbability > 0 && random.derived(Draw.flip.rawValue).uniform(0) < a.flipProbability
         var out = Self.cut(clip, to: CropRegion(x: x, y: y, width: crop.width, height: crop.height), mirrored: mirrored)
+        if training {
+            out = out.photometricallyJittered(contrast: a.videoContrast, brightness: a.videoBrightness,
+                                              random: random.derived(Draw.photometric.rawValue))
+        }
         if training, a.videoTimeMasks > 0, a.videoMaskFrames > 0 {
             out = out.timeMasked(maxFrames: a.videoMaskFrames, count: a.videoTimeMasks, random: random.derived(Draw.videoMask.rawValue))
         }

@@ -67,6 +67,10 @@ public struct Augmentation: Sendable, Equatable {
     public var specTimeWidth = 0
     public var specFrequencyMasks = 0
     public var specFrequencyWidth = 0
+    /// Per-clip photometric jitter of the frames (`VideoClip.photometricallyJittered`): contrast
+    /// factor within 1 ± `videoContrast`, brightness offset within ± `videoBrightness`.
+    public var videoContrast: Float = 0
+    public var videoBrightness: Float = 0
 
     public init() {}
 

@@ -33,6 +33,31 @@ import Testing
         #expect(throws: MediaError.self) { try clip.cropped(to: CropRegion(x: 5, y: 0, width: 4, height: 2)) }
     }
 
+    @Test func photometricJitterIsOneAffineMapPerClipAroundItsMean() {
+        let clip = Self.clip()
+        #expect(clip.photometricallyJittered(contrast: 0, brightness: 0, random: MediaRandom(seed: 3, 1)) == clip)
+        let mean = clip.values.map(Double.init).reduce(0, +) / Double(clip.values.count)
+        var factors = Set<Float>()
+        for sample in 0..<40 {
+            let random = MediaRandom(seed: 3, UInt64(sample))
+            let out = clip.photometricallyJittered(contrast: 0.3, brightness: 0.6, random: random)
+            #expect(out == clip.photometricallyJittered(contrast: 0.3, brightness: 0.6, random: random))
+            #expect(out.shape == clip.shape)
+            // Every value goes through the same c·v + s: the ratio of differences is c everywhere.
+            let c = (out.values[5] - out.values[0]) / (clip.values[5] - clip.values[0])
+            #expect(c >= 0.7 && c <= 1.3)
+            for i in stride(from: 1, to: clip.values.count, by: 7) {
+                let expected = Double(out.values[0]) + Double(c) * Double(clip.values[i] - clip.values[0])
+                #expect(abs(Double(out.values[i]) - expected) < 1e-2 * max(1, abs(expected)))
+            }
+            // The clip's mean moves by the brightness offset alone, within ± 0.6.
+            let shifted = out.values.map(Double.init).reduce(0, +) / Double(out.values.count)
+            #expect(abs(shifted - mean) <= 0.6 + 1e-3 * mean)
+            factors.insert((c * 100).rounded())
+        }
+        #expect(factors.count > 10)
+    }
+
     @Test func flipMirrorsEveryRow() {
         let flipped = Self.clip().horizontallyFlipped()
         #expect(Array(flipped.values[0..<8]) == [7, 6, 5, 4, 3, 2, 1, 0])

@@ -155,6 +155,8 @@ struct ConfigTests {
         ("data.label_fraction=0", "data.label_fraction", "must be in (0, 1], got 0.0"),
         ("data.decode_size=32", "data.decode_size", "must be at least model.video.size (224), the crop cut from it, got 32"),
         ("data.augment.time_masks=-1", "data.augment.time_masks", "must be zero or more, got -1"),
+        ("data.augment.contrast=1", "data.augment.contrast", "must be in [0, 1): a contrast factor within 1 ± it, got 1.0"),
+        ("data.augment.brightness=-0.5", "data.augment.brightness", "must be zero or more, got -0.5"),
         ("task.layer_decay=0", "task.layer_decay", "must be in (0, 1], got 0.0"),
         ("task.beam_size=0", "task.beam_size", "must be positive, got 0"),
         ("masking.ratio=1", "masking.ratio", "must be in (0, 1), got 1.0"),

@@ -80,17 +80,24 @@ public struct AugmentConfig: ConfigSection, Equatable, Sendable {
     public var specTimeWidth = 0
     public var specFreqMasks = 0
     public var specFreqWidth = 0
+    /// Per-clip photometric jitter of the frames: a contrast factor within 1 ± `contrast` and a
+    /// brightness offset within ± `brightness` (in standard deviations of the normalised pixels).
+    public var contrast = 0.0
+    public var brightness = 0.0
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
         [.init("flip", \.flip), .init("time_masks", \.timeMasks), .init("time_mask_frames", \.timeMaskFrames),
          .init("spec_time_masks", \.specTimeMasks), .init("spec_time_width", \.specTimeWidth),
-         .init("spec_freq_masks", \.specFreqMasks), .init("spec_freq_width", \.specFreqWidth)]
+         .init("spec_freq_masks", \.specFreqMasks), .init("spec_freq_width", \.specFreqWidth),
+         .init("contrast", \.contrast), .init("brightness", \.brightness)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
         try path["flip"].requireFraction(flip)
+        try path["contrast"].require(contrast >= 0 && contrast < 1, "must be in [0, 1): a contrast factor within 1 ± it, got \(contrast)")
+        try path["brightness"].require(brightness >= 0, "must be zero or more, got \(brightness)")
         for (key, value) in [("time_masks", timeMasks), ("time_mask_frames", timeMaskFrames), ("spec_time_masks", specTimeMasks),
                              ("spec_time_width", specTimeWidth), ("spec_freq_masks", specFreqMasks),
                              ("spec_freq_width", specFreqWidth)] {

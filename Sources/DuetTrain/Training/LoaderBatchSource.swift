@@ -98,6 +98,8 @@ public final class LoaderBatchSource: BatchSource {
         a.specTimeWidth = config.specTimeWidth
         a.specFrequencyMasks = config.specFreqMasks
         a.specFrequencyWidth = config.specFreqWidth
+        a.videoContrast = Float(config.contrast)
+        a.videoBrightness = Float(config.brightness)
         return a
     }
 }
