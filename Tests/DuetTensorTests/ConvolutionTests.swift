@@ -114,4 +114,28 @@ func directConvolution(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride: [Int],
         checkGradients([x, w]) { conv2d($0[0], weight: $0[1], padding: (1, 1)) }
         #expect(x.grad == nil)
     }
+
+    /// A batch large enough to take several column matrices (the trunk's per-frame batches do)
+    /// gives, sample for sample, what each sample gives alone, forward and backward.
+    @Test func chunkedBatchesMatchOneSampleAtATime() {
+        let batch = 36
+        let x = randomInput([batch, 8, 20, 20], seed: 51), w = randomInput([6, 4, 5, 5], seed: 52)
+        let b = randomInput([6], seed: 53)
+        let y = conv2d(x, weight: w, bias: b, padding: (2, 2), groups: 2)
+        let g = randomInput(y.shape, seed: 54, requiresGrad: false)
+        y.backward(g)
+        let gwSum = Tensor.zeros(w.shape), gbSum = Tensor.zeros(b.shape)
+        for s in 0..<batch {
+            let xs = x.narrowed(axis: 0, start: s, length: 1).copy().requiringGrad()
+            let ws = w.copy().requiringGrad(), bs = b.copy().requiringGrad()
+            let ys = conv2d(xs, weight: ws, bias: bs, padding: (2, 2), groups: 2)
+            ys.backward(g.narrowed(axis: 0, start: s, length: 1))
+            expectClose(y.narrowed(axis: 0, start: s, length: 1), ys, tolerance: 1e-6, "y of sample \(s)")
+            expectClose(x.grad!.narrowed(axis: 0, start: s, length: 1), xs.grad!, tolerance: 1e-6, "gx of sample \(s)")
+            for i in 0..<w.count { gwSum.pointer[i] += ws.grad!.pointer[i] }
+            for i in 0..<b.count { gbSum.pointer[i] += bs.grad!.pointer[i] }
+        }
+        expectClose(w.grad!, gwSum, tolerance: 1e-5, "gw")
+        expectClose(b.grad!, gbSum, tolerance: 1e-5, "gb")
+    }
 }
