@@ -74,6 +74,10 @@ func directConvolution(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride: [Int],
         Case(input: [2, 4, 9], weight: [6, 2, 3], stride: [2], padding: [1], groups: 2, bias: true),
         Case(input: [2, 4, 6, 7], weight: [4, 2, 3, 2], stride: [2, 1], padding: [1, 0], groups: 2, bias: false),
         Case(input: [1, 3, 4, 7, 6], weight: [2, 3, 3, 3, 2], stride: [1, 2, 2], padding: [1, 1, 0], groups: 1, bias: true),
+        // RAVEn's stem in small (depth stride 1: columns shared between depth taps), and a depth
+        // stride of 2 and groups, which take the general path.
+        Case(input: [2, 1, 6, 12, 12], weight: [4, 1, 5, 7, 7], stride: [1, 2, 2], padding: [2, 3, 3], groups: 1, bias: false),
+        Case(input: [2, 4, 5, 6, 5], weight: [4, 2, 3, 3, 2], stride: [2, 1, 2], padding: [1, 1, 0], groups: 2, bias: true),
         // Patch embedding: kernel = stride, no padding.
         Case(input: [2, 3, 8, 12], weight: [5, 3, 4, 4], stride: [4, 4], padding: [0, 0], groups: 1, bias: true),
         // Padding larger than the kernel reach leaves all-padding windows at the edges.
@@ -107,6 +111,11 @@ func directConvolution(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride: [Int],
         let x = randomInput([1, 2, 4, 5, 4], seed: 31), w = randomInput([3, 2, 2, 3, 2], seed: 32)
         let b = randomInput([3], seed: 33)
         checkGradients([x, w, b]) { conv3d($0[0], weight: $0[1], bias: $0[2], stride: (1, 2, 1), padding: (1, 1, 0)) }
+    }
+
+    @Test func conv3dSharedDepthTapsGradients() {
+        let x = randomInput([2, 2, 4, 6, 5], seed: 36), w = randomInput([3, 2, 3, 3, 3], seed: 37)
+        checkGradients([x, w]) { conv3d($0[0], weight: $0[1], stride: (1, 2, 2), padding: (1, 1, 1)) }
     }
 
     @Test func onlyTheWeightNeedsAGradient() {

@@ -35,16 +35,26 @@ public func convolution(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
         if let bias { precondition(bias.shape == [outChannels], "convolution: bias \(bias.shape) for \(outChannels) outputs") }
         let window = SlidingWindow(spatial: Array(x.shape[2...]), kernel: Array(weight.shape[2...]),
                                    stride: stride, padding: padding)
+        let shared = DepthSharedConvolutionPlan(window: window, batch: batch, channels: channels,
+                                                outChannels: outChannels, groups: groups)
         let plan = ConvolutionPlan(window: window, batch: batch, channels: channels,
                                    outChannels: outChannels, groups: groups)
         let out = Tensor(uninitializedShape: [batch, outChannels] + window.outputShape)
-        plan.forward(x.pointer, weight.pointer, bias?.pointer, out.pointer)
+        if let shared {
+            shared.forward(x.pointer, weight.pointer, bias?.pointer, out.pointer)
+        } else {
+            plan.forward(x.pointer, weight.pointer, bias?.pointer, out.pointer)
+        }
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
         return out.recorded("convolution", inputs) { g in
             let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
             let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
-            plan.backward(g.pointer, x.pointer, weight.pointer, gx?.pointer, gw?.pointer)
+            if let shared {
+                shared.backward(g.pointer, x.pointer, weight.pointer, gx?.pointer, gw?.pointer)
+            } else {
+                plan.backward(g.pointer, x.pointer, weight.pointer, gx?.pointer, gw?.pointer)
+            }
             guard let bias else { return [gx, gw] }
             guard bias.requiresGrad else { return [gx, gw, nil] }
             let gb = Tensor(uninitializedShape: bias.shape)
