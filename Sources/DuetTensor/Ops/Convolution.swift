@@ -1,5 +1,6 @@
 // Convolutions in 1-D, 2-D and 3-D (PyTorch layouts, stride, padding, groups, optional bias),
-// all through one N-d implementation: im2col over a chunk of samples, then one sgemm per group.
+// all through one N-d implementation: im2col over a chunk of samples, then one sgemm per group
+// (3-D ones with depth stride 1 share their columns between depth taps: DepthSharedConvolution).
 
 /// 1-D convolution. x: [B, C, W], weight: [out, C/groups, k], bias: [out].
 public func conv1d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,

@@ -35,7 +35,8 @@ struct DepthSharedConvolutionPlan {
                 for c in 0..<channels {
                     let tap = ((kd * outChannels + o) * channels + c) * plane
                     let full = ((o * channels + c) * kD + kd) * plane
-                    if fromTaps { (dst + full).update(from: src + tap, count: plane) } else { (dst + tap).update(from: src + full, count: plane) }
+                    let (from, to) = fromTaps ? (tap, full) : (full, tap)
+                    (dst + to).update(from: src + from, count: plane)
                 }
             }
         }
