@@ -74,6 +74,10 @@ func directConvolution(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride: [Int],
         Case(input: [2, 4, 9], weight: [6, 2, 3], stride: [2], padding: [1], groups: 2, bias: true),
         Case(input: [2, 4, 6, 7], weight: [4, 2, 3, 2], stride: [2, 1], padding: [1, 0], groups: 2, bias: false),
         Case(input: [1, 3, 4, 7, 6], weight: [2, 3, 3, 3, 2], stride: [1, 2, 2], padding: [1, 1, 0], groups: 1, bias: true),
+        // RAVEn's stem in small (depth stride 1: columns shared between depth taps), and a depth
+        // stride of 2 and groups, which take the general path.
+        Case(input: [2, 1, 6, 12, 12], weight: [4, 1, 5, 7, 7], stride: [1, 2, 2], padding: [2, 3, 3], groups: 1, bias: false),
+        Case(input: [2, 4, 5, 6, 5], weight: [4, 2, 3, 3, 2], stride: [2, 1, 2], padding: [1, 1, 0], groups: 2, bias: true),
         // Patch embedding: kernel = stride, no padding.
         Case(input: [2, 3, 8, 12], weight: [5, 3, 4, 4], stride: [4, 4], padding: [0, 0], groups: 1, bias: true),
         // Padding larger than the kernel reach leaves all-padding windows at the edges.
@@ -109,9 +113,38 @@ func directConvolution(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride: [Int],
         checkGradients([x, w, b]) { conv3d($0[0], weight: $0[1], bias: $0[2], stride: (1, 2, 1), padding: (1, 1, 0)) }
     }
 
+    @Test func conv3dSharedDepthTapsGradients() {
+        let x = randomInput([2, 2, 4, 6, 5], seed: 36), w = randomInput([3, 2, 3, 3, 3], seed: 37)
+        checkGradients([x, w]) { conv3d($0[0], weight: $0[1], stride: (1, 2, 2), padding: (1, 1, 1)) }
+    }
+
     @Test func onlyTheWeightNeedsAGradient() {
         let x = randomInput([1, 2, 5, 5], seed: 41, requiresGrad: false), w = randomInput([3, 2, 3, 3], seed: 42)
         checkGradients([x, w]) { conv2d($0[0], weight: $0[1], padding: (1, 1)) }
         #expect(x.grad == nil)
+    }
+
+    /// A batch large enough to take several column matrices (the trunk's per-frame batches do)
+    /// gives, sample for sample, what each sample gives alone, forward and backward.
+    @Test func chunkedBatchesMatchOneSampleAtATime() {
+        let batch = 36
+        let x = randomInput([batch, 8, 20, 20], seed: 51), w = randomInput([6, 4, 5, 5], seed: 52)
+        let b = randomInput([6], seed: 53)
+        let y = conv2d(x, weight: w, bias: b, padding: (2, 2), groups: 2)
+        let g = randomInput(y.shape, seed: 54, requiresGrad: false)
+        y.backward(g)
+        let gwSum = Tensor.zeros(w.shape), gbSum = Tensor.zeros(b.shape)
+        for s in 0..<batch {
+            let xs = x.narrowed(axis: 0, start: s, length: 1).copy().requiringGrad()
+            let ws = w.copy().requiringGrad(), bs = b.copy().requiringGrad()
+            let ys = conv2d(xs, weight: ws, bias: bs, padding: (2, 2), groups: 2)
+            ys.backward(g.narrowed(axis: 0, start: s, length: 1))
+            expectClose(y.narrowed(axis: 0, start: s, length: 1), ys, tolerance: 1e-6, "y of sample \(s)")
+            expectClose(x.grad!.narrowed(axis: 0, start: s, length: 1), xs.grad!, tolerance: 1e-6, "gx of sample \(s)")
+            for i in 0..<w.count { gwSum.pointer[i] += ws.grad!.pointer[i] }
+            for i in 0..<b.count { gbSum.pointer[i] += bs.grad!.pointer[i] }
+        }
+        expectClose(w.grad!, gwSum, tolerance: 1e-5, "gw")
+        expectClose(b.grad!, gbSum, tolerance: 1e-5, "gb")
     }
 }

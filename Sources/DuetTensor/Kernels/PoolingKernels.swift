@@ -38,31 +38,33 @@ private func forEachWindow(_ w: SlidingWindow, _ body: (Int, WindowRuns) -> Void
     }
 }
 
-/// Calls `body(plane, outputIndex, window)` for every output of every plane, planes split over
-/// the thread pool (each thread owns its planes' inputs and outputs).
-@inline(__always)
-private func forEachWindowOfEveryPlane(_ planes: Int, _ w: SlidingWindow, _ body: (Int, Int, WindowRuns) -> Void) {
-    parallelFor(planes, grain: Swift.max(1, 16384 / Swift.max(w.outputCount * w.kernelCount, 1))) { range in
-        for plane in range { forEachWindow(w) { o, window in body(plane, o, window) } }
-    }
-}
+/// Planes per parallel chunk: about 16K window elements of work each.
+private func windowGrain(_ w: SlidingWindow) -> Int { Swift.max(1, 16384 / Swift.max(w.outputCount * w.kernelCount, 1)) }
+
+// The kernels below call `forEachWindow` from inside their own `parallelFor` body: handing
+// the per-window closure through another closure left it an outlined call per window.
 
 /// y = the window maximum (padding counts as −∞; a NaN wins, as in PyTorch); `indices` gets the
 /// flat position of each maximum inside its plane (the first one on ties).
 func maxPoolForward(_ x: UnsafePointer<Float>, planes: Int, _ w: SlidingWindow,
                     _ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>) {
     let p = UncheckedSendable((x, y, indices))
-    forEachWindowOfEveryPlane(planes, w) { plane, o, window in
-        let src = p.value.0 + plane * w.inputCount
-        var best = -Float.infinity, at = window.first
-        window.forEachRun { run in
-            for i in run where src[i] > best || src[i].isNaN {
-                best = src[i]
-                at = i
+    parallelFor(planes, grain: windowGrain(w)) { range in
+        let (x, y, indices) = p.value
+        for plane in range {
+            let src = x + plane * w.inputCount, dst = y + plane * w.outputCount, at = indices + plane * w.outputCount
+            forEachWindow(w) { o, window in
+                var best = -Float.infinity, arg = window.first
+                window.forEachRun { run in
+                    for i in run where src[i] > best || src[i].isNaN {
+                        best = src[i]
+                        arg = i
+                    }
+                }
+                dst[o] = best
+                at[o] = Int32(arg)
             }
         }
-        p.value.1[plane * w.outputCount + o] = best
-        p.value.2[plane * w.outputCount + o] = Int32(at)
     }
 }
 
@@ -84,11 +86,16 @@ func maxPoolBackward(_ gy: UnsafePointer<Float>, _ indices: UnsafePointer<Int32>
 func avgPoolForward(_ x: UnsafePointer<Float>, planes: Int, _ w: SlidingWindow, _ y: UnsafeMutablePointer<Float>) {
     let p = UncheckedSendable((x, y))
     let scale = 1 / Float(w.kernelCount)
-    forEachWindowOfEveryPlane(planes, w) { plane, o, window in
-        let src = p.value.0 + plane * w.inputCount
-        var s: Float = 0
-        window.forEachRun { run in for i in run { s += src[i] } }
-        p.value.1[plane * w.outputCount + o] = s * scale
+    parallelFor(planes, grain: windowGrain(w)) { range in
+        let (x, y) = p.value
+        for plane in range {
+            let src = x + plane * w.inputCount, dst = y + plane * w.outputCount
+            forEachWindow(w) { o, window in
+                var s: Float = 0
+                window.forEachRun { run in for i in run { s += src[i] } }
+                dst[o] = s * scale
+            }
+        }
     }
 }
 
@@ -96,8 +103,14 @@ func avgPoolForward(_ x: UnsafePointer<Float>, planes: Int, _ w: SlidingWindow, 
 func avgPoolBackward(_ gy: UnsafePointer<Float>, planes: Int, _ w: SlidingWindow, _ gx: UnsafeMutablePointer<Float>) {
     let p = UncheckedSendable((gy, gx))
     let scale = 1 / Float(w.kernelCount)
-    forEachWindowOfEveryPlane(planes, w) { plane, o, window in
-        let v = p.value.0[plane * w.outputCount + o] * scale, dst = p.value.1 + plane * w.inputCount
-        window.forEachRun { run in for i in run { dst[i] += v } }
+    parallelFor(planes, grain: windowGrain(w)) { range in
+        let (gy, gx) = p.value
+        for plane in range {
+            let g = gy + plane * w.outputCount, dst = gx + plane * w.inputCount
+            forEachWindow(w) { o, window in
+                let v = g[o] * scale
+                window.forEachRun { run in for i in run { dst[i] += v } }
+            }
+        }
     }
 }
