@@ -32,8 +32,9 @@ final class FrameConverter {
         }
         let channels = format.channels, width = size.width, height = size.height
         try pixels.withUnsafeMutableBufferPointer { (out) throws(MediaError) in
-            var target: UnsafeMutablePointer<UInt8>? = out.baseAddress
-            var stride = Int32(width * channels)
+            // Four destination planes and strides, as swscale reads them; the unused ones nil and 0.
+            var target: [UnsafeMutablePointer<UInt8>?] = [out.baseAddress, nil, nil, nil]
+            var stride: [Int32] = [Int32(width * channels), 0, 0, 0]
             try withPlanes(of: frame) { (planes, strides) throws(MediaError) in
                 let source = UnsafeRawPointer(planes).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
                 try scaler.scale(from: AVPixelFormat(f.format), width: Int(f.width), height: Int(f.height),

@@ -70,10 +70,14 @@ final class VideoEncoder {
         }
         let writable = av_frame_make_writable(frame)
         guard writable >= 0 else { throw .encodeFailed(file: core.file, reason: ffmpegMessage(writable)) }
-        var plane: UnsafePointer<UInt8>? = base
-        var stride = Int32(s.width * s.input.channels)
+        let cleared = duet_clear_video_frame(frame)
+        guard cleared >= 0 else { throw .encodeFailed(file: core.file, reason: ffmpegMessage(cleared)) }
+        // swscale reads four plane pointers and four strides whatever the format: the unused ones
+        // must be there (nil, 0), not whatever follows a single variable on the stack.
+        var planes: [UnsafePointer<UInt8>?] = [base, nil, nil, nil]
+        var strides: [Int32] = [Int32(s.width * s.input.channels), 0, 0, 0]
         try withPlanes(of: frame) { (targets, targetStrides) throws(MediaError) in
-            try scaler.scale(from: s.input.ffmpeg, width: s.width, height: s.height, planes: &plane, strides: &stride,
+            try scaler.scale(from: s.input.ffmpeg, width: s.width, height: s.height, planes: &planes, strides: &strides,
                              to: AVPixelFormat(frame.pointee.format), width: s.width, height: s.height,
                              planes: targets, strides: targetStrides, filter: .bicubic)
         }
