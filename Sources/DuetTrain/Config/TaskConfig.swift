@@ -63,8 +63,8 @@ public struct TaskConfig: ConfigSection, Equatable, Sendable {
     /// The label files' extension beside each manifest: classes (`.lbl`) or transcripts (`.wrd`).
     public var labelExtension: String { kind == .word ? "lbl" : "wrd" }
 
-    /// The synthetic corpus's manifests of this task: `words-*` or `sentences-*`.
-    public var syntheticPrefix: String { kind == .word ? "words" : "sentences" }
+    /// The synthetic corpus's clips of this task: the one-word clips or the sentences.
+    public var syntheticClips: SyntheticClips { kind == .word ? .words : .sentences }
 }
 
 /// Training augmentations, applied to training batches only (evaluation takes centre crops).

@@ -24,8 +24,8 @@ public struct ProbeEvaluation {
             (trainManifest, testManifest) = (train, test)
         } else {
             let corpus = try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: log ?? { _ in })
-            trainManifest = corpus.appendingPathComponent("words-train.tsv").path
-            testManifest = corpus.appendingPathComponent("words-valid.tsv").path
+            trainManifest = corpus.appendingPathComponent(SyntheticClips.words.manifest(split: "train")).path
+            testManifest = corpus.appendingPathComponent(SyntheticClips.words.manifest(split: "valid")).path
         }
         trainLabels = try Self.labels(besideManifest: trainManifest, extension: config.probe.labels)
         testLabels = try Self.labels(besideManifest: testManifest, extension: config.probe.labels)

@@ -36,7 +36,7 @@ public struct FineTuningData: Sendable {
         } else {
             let corpus = try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: log)
             for split in TaskSplit.allCases {
-                manifests[split] = corpus.appendingPathComponent("\(task.syntheticPrefix)-\(split.rawValue).tsv").path
+                manifests[split] = corpus.appendingPathComponent(task.syntheticClips.manifest(split: split.rawValue)).path
             }
             vocabularyFile = vocabularyFile ?? corpus.appendingPathComponent("vocab.txt").path
         }
