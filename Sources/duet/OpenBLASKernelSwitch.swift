@@ -17,6 +17,7 @@ enum OpenBLASKernelSwitch {
         execv("/proc/self/exe", arguments)
         // Still here: the executable could not be started again; carry on with OpenBLAS's choice.
         unsetenv("OPENBLAS_CORETYPE")
+        unsetenv(BLASKernelChoice.fallbackVariable)
         FileHandle.standardError.write(Data("duet: could not restart itself (errno \(errno)); keeping \(choice.chosen)\n".utf8))
     }
 }
