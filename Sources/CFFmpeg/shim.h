@@ -18,22 +18,7 @@
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 #include <stdarg.h>
-#include <string.h>
 #include <unistd.h>
-
-// Zeroes every byte of a video frame's planes, the alignment padding at the end of each row
-// included: av_frame_get_buffer and av_frame_make_writable leave that padding uninitialised (it is
-// 32 bytes a row at 96 pixels where FFmpeg aligns rows to 64 for AVX-512), and x264's SIMD input
-// copy reads it, which made encoded bytes differ from run to run on such processors.
-static inline int duet_clear_video_frame(AVFrame *frame) {
-    size_t sizes[4];
-    ptrdiff_t linesizes[4];
-    for (int i = 0; i < 4; i++) linesizes[i] = frame->linesize[i];
-    int ret = av_image_fill_plane_sizes(sizes, (enum AVPixelFormat)frame->format, frame->height, linesizes);
-    if (ret < 0) return ret;
-    for (int i = 0; i < 4; i++) if (frame->data[i] && sizes[i]) memset(frame->data[i], 0, sizes[i]);
-    return 0;
-}
 
 static inline int duet_averror(int posix_error) { return AVERROR(posix_error); }
 static inline int duet_averror_eof(void) { return AVERROR_EOF; }

@@ -70,8 +70,6 @@ final class VideoEncoder {
         }
         let writable = av_frame_make_writable(frame)
         guard writable >= 0 else { throw .encodeFailed(file: core.file, reason: ffmpegMessage(writable)) }
-        let cleared = duet_clear_video_frame(frame)
-        guard cleared >= 0 else { throw .encodeFailed(file: core.file, reason: ffmpegMessage(cleared)) }
         // swscale reads four plane pointers and four strides whatever the format: the unused ones
         // must be there (nil, 0), not whatever follows a single variable on the stack.
         var planes: [UnsafePointer<UInt8>?] = [base, nil, nil, nil]
