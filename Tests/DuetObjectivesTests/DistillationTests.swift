@@ -86,9 +86,9 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
             let raw: Tensor
             if target.name == "img" {
                 // The image teacher on frames 0 and 2 of each clip, its 4 patches per frame in order.
-                raw = VideoFrames.regrouped(target.teacher.features(VideoFrames.sampled(x, stride: 2)), clips: 2)
+                raw = VideoFrames.regrouped(target.teacher.features(VideoFrames.sampled(x, stride: 2), through: nil), clips: 2)
             } else {
-                raw = target.teacher.features(x)
+                raw = target.teacher.features(x, through: nil)
             }
             #expect(raw.shape == [2, 8, target.teacher.dim])
             let goal = raw.layerNorm(eps: 1e-6).gatheringTokens(mask.masked)

@@ -55,8 +55,9 @@ import DuetTestSupport
         let mvd = try #require(try ObjectiveFactory.makeObjective(for: config) as? MaskedVideoDistillation)
         #expect(mvd.targets.map(\.name) == ["img", "vid"])
         // The image teacher's heads come from the file's metadata, the run's from its state.json.
-        #expect(mvd.targets[0].teacher.heads == 3 && mvd.targets[0].teacher.dim == 48)
-        #expect(mvd.targets[1].teacher.heads == 2 && mvd.targets[1].teacher.dim == 32)
+        let (image, video) = (try #require(mvd.targets[0].teacher as? TeacherEncoder), try #require(mvd.targets[1].teacher as? TeacherEncoder))
+        #expect(image.heads == 3 && image.dim == 48 && video.heads == 2 && video.dim == 32)
+        #expect(mvd.targets[1].alignment == .sameTokens)
         #expect(ObjectiveFactory.modalities(of: config) == (false, true))
         let student = try trainedRun(config, "mvd-student")
         defer { try? FileManager.default.removeItem(at: student.url) }
@@ -76,12 +77,61 @@ import DuetTestSupport
         config.objective.distill.audioTeacher = teacherRun.url.appendingPathComponent("checkpoints/latest").path
         config.objective.distill.teacherBlock = 0
         let distill = try #require(try ObjectiveFactory.makeObjective(for: config) as? MaskedVideoDistillation)
-        #expect(distill.targets.map(\.name) == ["aud"] && distill.targets[0].teacher.blocks.count == 1)
+        #expect(distill.targets.map(\.name) == ["aud"] && distill.targets[0].teacher.lastBlock == 0)
         let batch = try SyntheticBatchSource(config: config, split: .train, clips: 8).next()
         let out = try distill(batch, context: StepContext(step: 0, forward: ForwardContext(isTraining: true)))
         #expect(out.loss.item.isFinite && out.metrics["loss_aud"] != nil)
         // The student encodes its whole input for probes: [B, N, D] with no class token.
         #expect(try distill.encode(batch, modality: .audio, context: .evaluation).shape == [4, 16, 16])
+    }
+
+    /// mvd's student over tiny raven's frames (6 gray 16² frames): 2×8×8 tubelets, 3 steps of 4.
+    static func mvdOverRAVEnFrames(videoTeacher: String) -> RunConfig {
+        let raven = tinyRAVEnConfig(steps: 2)
+        var config = mvdConfig(imageTeacher: nil, videoTeacher: videoTeacher)
+        (config.model.video.frames, config.model.video.size, config.model.video.color) = (raven.model.video.frames, raven.model.video.size, .gray)
+        (config.model.video.patch, config.model.video.tubelet) = (8, 2)
+        (config.data.clipSeconds, config.data.fps) = (raven.data.clipSeconds, raven.data.fps)
+        return config
+    }
+
+    @Test func ravenLipTowerTeachesAnMVDStudentThroughItsFrames() throws {
+        let ravenRun = try trainedRun(tinyRAVEnConfig(steps: 2), "mvd-raven-teacher")
+        defer { try? FileManager.default.removeItem(at: ravenRun.url) }
+        let config = Self.mvdOverRAVEnFrames(videoTeacher: ravenRun.url.path)
+        let mvd = try #require(try ObjectiveFactory.makeObjective(for: config) as? MaskedVideoDistillation)
+        let teacher = try #require(mvd.targets.first?.teacher as? TowerTeacher)
+        #expect(mvd.targets.map(\.name) == ["vid"] && teacher.dim == 16 && teacher.lastBlock == 0)
+        #expect(mvd.targets[0].alignment == .sharedPerStep(framesPerStep: 2, tokensPerStep: 4))
+        // The teacher holds the run's student tower, name for name.
+        let (weights, _) = try TowerLookup.read(try TowerLookup.checkpoint(ravenRun.url.path))
+        let saved = try weights.tensor("video_encoder.proj.weight")
+        #expect(teacher.store["video_encoder.proj.weight"]?.value.scalars == saved.scalars)
+        // Targets: the tower's frames after its block, averaged over each tubelet's two frames,
+        // each step's mean for its four tubelets.
+        let x = Tensor.randomNormal([2, 1, 6, 16, 16], stream: RandomStream(seed: 7))
+        let frames = teacher.features(x)
+        #expect(frames.shape == [2, 6, 16])
+        let targets = mvd.targets[0].features(of: x, layerNorm: false)
+        #expect(targets.shape == [2, 12, 16])
+        for (b, step, token, channel) in [(0, 0, 0, 0), (0, 1, 3, 5), (1, 2, 2, 15)] {
+            let frame = { (t: Int) in frames.pointer[(b * 6 + t) * 16 + channel] }
+            let expected = (frame(2 * step) + frame(2 * step + 1)) / 2
+            #expect(abs(targets.pointer[(b * 12 + step * 4 + token) * 16 + channel] - expected) < 1e-6)
+        }
+        let student = try trainedRun(config, "mvd-raven-student")
+        defer { try? FileManager.default.removeItem(at: student.url) }
+        #expect(try metricsRecords(student.metricsFile).allSatisfy { $0["loss_vid"]!.isFinite })
+        // A student reading other frames than the tower read stops, naming the key and the setting.
+        var other = config
+        other.model.video.frames = 4
+        other.data.clipSeconds = 0.16
+        do {
+            _ = try ObjectiveFactory.makeObjective(for: other)
+            Issue.record("a lip tower over 6 frames taught a student over 4")
+        } catch {
+            #expect(error.description.contains("objective.video_teacher") && error.description.contains("model.video.frames is 4 here and 6"))
+        }
     }
 
     @Test func mismatchedOrMissingTeachersStopBeforeTraining() throws {

@@ -22,7 +22,7 @@ public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
     /// a decoder of `decoderSize` named after it.
     public init(name: String, modality: MaskedAutoencoder.Modality, store: ParameterStore, grid: TokenGrid,
                 encoderSize: TransformerSize, decoderSize: TransformerSize,
-                teachers: [(name: String, teacher: TeacherEncoder, alignment: TeacherTarget.Alignment, weight: Float)],
+                teachers: [(name: String, teacher: any FrozenTeacher, alignment: TeacherTarget.Alignment, weight: Float)],
                 masking: any MaskingStrategy, normalizeTargets: Bool, dropPath: Float = 0) {
         precondition(!teachers.isEmpty, "masked feature distillation needs a teacher")
         precondition(masking.tokens == grid.tokens, "masking over \(masking.tokens) tokens for a grid of \(grid.tokens)")

@@ -84,8 +84,11 @@ public enum Distillation {
         }
         for (key, path, grid, tower, input) in teachers {
             guard let input else { continue }
-            let teacher: TeacherEncoder
-            do { teacher = try TeacherLoading.load(path, key: key, grid: grid, tower: tower, block: nil, config: config) } catch {
+            let teacher: any FrozenTeacher
+            do {
+                teacher = key == "video_teacher" ? try TeacherLoading.loadVideoTeacher(path, key: key, block: nil, config: config).0
+                    : try TeacherLoading.load(path, key: key, grid: grid, tower: tower, block: nil, config: config)
+            } catch {
                 throw .config(error)
             }
             rows.append((key, (0...teacher.lastBlock).map { block in

@@ -20,7 +20,7 @@ extension ObjectiveFactory {
         case "mvd", "distill-audio":
             let modality: MaskedAutoencoder.Modality = config.objective.name == "mvd" ? .video : .audio
             let grid = tokenGrid(for: config, modality: modality)
-            var teachers: [(name: String, teacher: TeacherEncoder, alignment: TeacherTarget.Alignment, weight: Float)] = []
+            var teachers: [(name: String, teacher: any FrozenTeacher, alignment: TeacherTarget.Alignment, weight: Float)] = []
             if modality == .audio, let path = keys.audioTeacher {
                 let teacher = try TeacherLoading.load(path, key: "audio_teacher", grid: grid, tower: .audio, block: keys.teacherBlock, config: config)
                 teachers.append(("aud", teacher, .sameTokens, 1))
@@ -31,8 +31,8 @@ extension ObjectiveFactory {
                 teachers.append(("img", teacher, .framesEvery(config.model.video.tubelet), Float(keys.imageLossWeight)))
             }
             if modality == .video, let path = keys.videoTeacher {
-                let teacher = try TeacherLoading.load(path, key: "video_teacher", grid: grid, tower: .video, block: keys.teacherBlock, config: config)
-                teachers.append(("vid", teacher, .sameTokens, Float(keys.videoLossWeight)))
+                let (teacher, alignment) = try TeacherLoading.loadVideoTeacher(path, key: "video_teacher", block: keys.teacherBlock, config: config)
+                teachers.append(("vid", teacher, alignment, Float(keys.videoLossWeight)))
             }
             let tower = modality == .audio ? config.model.audio.transformer : config.model.video.transformer
             let dropPath = modality == .audio ? config.model.audio.dropPath : config.model.video.dropPath

@@ -2,6 +2,8 @@
 // checkpoint folder or a Duet run folder (its latest checkpoint); the heads from the run's own
 // config when it has one. Every failure is a ConfigError at the key, naming the file.
 import DuetModels
+import DuetNN
+import DuetTensor
 import DuetObjectives
 import Foundation
 
@@ -19,6 +21,45 @@ enum TeacherLoading {
                                       prefixes: ["\(tower.rawValue)_encoder."])
         } catch {
             throw failure(path, key: key, error.description)
+        }
+    }
+
+    /// MVD's video teacher: a ViT (a file's, or a Duet run's tubelet tower) on the student's own
+    /// tokens, or a Duet run's lip-reading tower (RAVEn's, one token a frame) whose frames are
+    /// shared by the student's tubelets of each time step. The lip tower must read the frames the
+    /// student reads (count, size, colour, rate and decode size), or the run stops here.
+    static func loadVideoTeacher(_ path: String, key: String, block: Int?,
+                                 config: RunConfig) throws(ConfigError) -> (any FrozenTeacher, TeacherTarget.Alignment) {
+        let (file, savedConfig) = try resolve(path, key: key)
+        guard let saved = savedConfig, saved.model.video.frontEnd == .lipResNet else {
+            let grid = ObjectiveFactory.tokenGrid(for: config, modality: .video)
+            return (try load(path, key: key, grid: grid, tower: .video, block: block, config: config), .sameTokens)
+        }
+        let (student, teacher) = (config.model.video, saved.model.video)
+        let mismatches = [
+            ("model.video.frames", student.frames, teacher.frames), ("model.video.size", student.size, teacher.size),
+            ("model.video.color channels", student.color.channels, teacher.color.channels),
+            ("data.decode_size", config.data.decodeSize ?? student.size, saved.data.decodeSize ?? teacher.size),
+        ].filter { $0.1 != $0.2 }.map { "\($0.0) is \($0.1) here and \($0.2) in the teacher's run" }
+            + (config.data.fps == saved.data.fps ? [] : ["data.fps is \(config.data.fps) here and \(saved.data.fps) in the teacher's run"])
+        guard mismatches.isEmpty else {
+            throw failure(path, key: key, "the lip-reading tower must read the student's frames: " + mismatches.joined(separator: "; "))
+        }
+        let store = ParameterStore(seed: 0)
+        let tower = ObjectiveFactory.lipReadingTower(store.builder.scope("video_encoder"), config: saved, dropPath: 0)
+        store.finalize()
+        do {
+            let weights = try SafeTensorsFile.read(contentsOf: file)
+            guard let source = TowerLookup.sourcePrefix(of: .video, in: weights, config: saved) else {
+                throw failure(path, key: key, "\(file.path) holds no video tower")
+            }
+            try TowerLookup.load(store, prefix: TowerLookup.prefix(.video), from: weights, source: source)
+            let teacher = try TowerTeacher(file: file.path, tower: tower, store: store, through: block)
+            return (teacher, .sharedPerStep(framesPerStep: student.tubelet, tokensPerStep: (student.size / student.patch) * (student.size / student.patch)))
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw failure(path, key: key, "\(error)")
         }
     }
 
