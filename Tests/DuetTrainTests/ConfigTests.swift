@@ -2,6 +2,7 @@
 // key (and the file and line); `--set` overrides; resolved YAML and JSON read back equal.
 import Foundation
 import Testing
+import DuetData
 @testable import DuetTrain
 
 private let configsFolder = URL(fileURLWithPath: #filePath)
@@ -143,6 +144,25 @@ struct ConfigTests {
         #expect(SyntheticClips.all.manifest(split: "train") == "train.tsv")
         #expect(configError("data:\n  synthetic_clips: sentence\n")?.description
                 == "test.yaml:2: data.synthetic_clips: must be one of all, words, sentences, got 'sentence' (did you mean sentences?)")
+    }
+
+    @Test func unlabelledSpeakersReadTheirOwnCorpus() throws {
+        #expect(try RunConfig(yaml: "name: x\n").data.unlabelledSpeakers == 0)
+        #expect(configError("data:\n  unlabelled_speakers: 3\n")?.description
+                == "test.yaml:2: data.unlabelled_speakers: must be 0 (the labelled corpus) or 7...10000 speakers, got 3")
+        #expect(configError("data:\n  manifest: a.tsv\n  unlabelled_speakers: 40\n")?.description.contains("set it to 0 with data.manifest") == true)
+        #expect(configError("data:\n  synthetic_clips: words\n  unlabelled_speakers: 40\n")?.description.contains("sentences only") == true)
+        // Seven speakers (4 for training) × 16 sentences, seeded apart from the labelled corpus.
+        let cache = freshFolder("unlabelled")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let corpus = try SyntheticCorpusCache.unlabelled(speakers: 7, seed: 3, in: cache) { _ in }
+        #expect(corpus.lastPathComponent == "synthetic-v1-unlabelled7-seed10")
+        let train = try Manifest.load(contentsOf: corpus.appendingPathComponent("sentences-train.tsv").path)
+        let words = try Manifest.load(contentsOf: corpus.appendingPathComponent("words-train.tsv").path)
+        #expect(train.count % 16 == 0 && train.count >= 4 * 16 && words.count == 0)
+        #expect(SyntheticSpeaker(seed: 10, index: 0) != SyntheticSpeaker(seed: 3, index: 0))
+        // A second call finds it.
+        #expect(try SyntheticCorpusCache.unlabelled(speakers: 7, seed: 3, in: cache) { _ in Issue.record("made twice") } == corpus)
     }
 
     @Test func aKeyGivenTwiceIsAnError() {

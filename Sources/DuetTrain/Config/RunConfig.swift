@@ -379,6 +379,11 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
     public var manifest: String? = nil
     /// With no manifest: the synthetic corpus's clips a pretraining run reads.
     public var syntheticClips = SyntheticClips.all
+    /// With no manifest and N > 0, pretraining reads, instead of the labelled corpus's training
+    /// speakers, an unlabelled synthetic corpus of N other speakers (`SyntheticCorpusCache.unlabelled`:
+    /// 16 sentence clips each), as RAVEn pretrains on LRS3 + VoxCeleb2 and is probed on LRW. Probes
+    /// and fine-tunes keep the labelled corpus. 0: the labelled corpus's training speakers.
+    public var unlabelledSpeakers = 0
     /// The held-out manifest evaluated every `train.eval_every` steps; nil evaluates nothing
     /// (with the synthetic corpus, its valid split).
     public var validManifest: String? = nil
@@ -412,7 +417,7 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
          .init("fps", \.fps), .init("mels", \.mels), .init("num_workers", \.numWorkers),
          .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction),
          .init("test_manifest", \.testManifest), .init("decode_size", \.decodeSize), .init("label_fraction", \.labelFraction),
-         .init("synthetic_clips", \.syntheticClips), .init("augment", \.augment)]
+         .init("synthetic_clips", \.syntheticClips), .init("unlabelled_speakers", \.unlabelledSpeakers), .init("augment", \.augment)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -427,6 +432,13 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
         try path["test_manifest"].require(testManifest?.isEmpty != true, "must be a path, or null")
         if let decodeSize { try path["decode_size"].requirePositive(decodeSize) }
         try path["label_fraction"].require(labelFraction > 0 && labelFraction <= 1, "must be in (0, 1], got \(labelFraction)")
+        // The corpus splits its speakers 70 / 15 / 15: 7 keep a training and a held-out speaker.
+        try path["unlabelled_speakers"].require(unlabelledSpeakers == 0 || (7...10_000).contains(unlabelledSpeakers),
+                                                "must be 0 (the labelled corpus) or 7...10000 speakers, got \(unlabelledSpeakers)")
+        try path["unlabelled_speakers"].require(unlabelledSpeakers == 0 || manifest == nil,
+                                                "reads the synthetic corpus; set it to 0 with data.manifest")
+        try path["unlabelled_speakers"].require(unlabelledSpeakers == 0 || syntheticClips != .words,
+                                                "the unlabelled corpus holds sentences only; data.synthetic_clips is words")
     }
 }
 

@@ -117,16 +117,36 @@ public enum SyntheticCorpusCache {
     /// The default corpus of `seed` (24 speakers × 40 clips), written on first use; returns its
     /// folder. A corpus is complete once its corpus.json exists (written last).
     public static func corpus(seed: UInt64, log: (String) -> Void) throws(TrainError) -> URL {
-        let root = folder.appendingPathComponent("synthetic-v1-seed\(seed)", isDirectory: true)
-        if FileManager.default.fileExists(atPath: root.appendingPathComponent("corpus.json").path) { return root }
-        log("making the synthetic corpus (once) in \(root.path)")
         var options = SyntheticCorpusOptions()
         options.seed = seed
+        return try corpus(options, name: "synthetic-v1-seed\(seed)", in: folder, what: "the synthetic corpus", log: log)
+    }
+
+    /// Seeds the unlabelled corpus of a run of seed S with S + 7: another seed draws other
+    /// individuals, so none of its speakers is one of the labelled corpus's valid or test speakers.
+    static let unlabelledSeedOffset: UInt64 = 7
+
+    /// The unlabelled pretraining corpus of a run of `seed`: `speakers` speakers (70 % of them
+    /// for training) × 16 sentence clips of 2–4 words, written on first use; returns its folder.
+    public static func unlabelled(speakers: Int, seed: UInt64, in cache: URL = folder, log: (String) -> Void) throws(TrainError) -> URL {
+        var options = SyntheticCorpusOptions()
+        (options.speakers, options.clipsPerSpeaker, options.sentenceFraction) = (speakers, 16, 1)
+        options.seed = seed &+ unlabelledSeedOffset
+        return try corpus(options, name: "synthetic-v1-unlabelled\(speakers)-seed\(options.seed)", in: cache,
+                          what: "the unlabelled corpus (\(speakers) speakers × 16 sentences, about a minute on 2 cores)", log: log)
+    }
+
+    /// The corpus of `options` in the folder `name` of `cache`, written on first use.
+    static func corpus(_ options: SyntheticCorpusOptions, name: String, in cache: URL, what: String,
+                       log: (String) -> Void) throws(TrainError) -> URL {
+        let root = cache.appendingPathComponent(name, isDirectory: true)
+        if FileManager.default.fileExists(atPath: root.appendingPathComponent("corpus.json").path) { return root }
+        log("making \(what) (once) in \(root.path)")
         // Written beside, then renamed: an interrupted generation never looks complete.
-        let partial = folder.appendingPathComponent("synthetic-v1-seed\(seed).partial-\(ProcessInfo.processInfo.processIdentifier)")
+        let partial = cache.appendingPathComponent("\(name).partial-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try? FileManager.default.removeItem(at: partial)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
             try SyntheticCorpus(options).write(to: partial.path)
             // Manifests name their root folder on their first line: point them at the final place.
             for name in try FileManager.default.contentsOfDirectory(atPath: partial.path) where name.hasSuffix(".tsv") {
@@ -139,7 +159,7 @@ public enum SyntheticCorpusCache {
             try FileManager.default.moveItem(at: partial, to: root)
         } catch {
             try? FileManager.default.removeItem(at: partial)
-            throw .data("could not make the synthetic corpus in \(root.path): \(error)")
+            throw .data("could not make \(what) in \(root.path): \(error)")
         }
         return root
     }

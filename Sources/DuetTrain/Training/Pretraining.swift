@@ -95,13 +95,15 @@ public enum Pretraining {
             }
             return (try LoaderBatchSource(manifest: manifest, config: config, training: true, log: note), heldOut, manifest)
         }
-        let corpus = try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: note)
+        let speakers = config.data.unlabelledSpeakers
+        let corpus = speakers > 0 ? try SyntheticCorpusCache.unlabelled(speakers: speakers, seed: UInt64(config.seed), log: note)
+                                  : try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: note)
         let clips = config.data.syntheticClips
         let train = corpus.appendingPathComponent(clips.manifest(split: "train")).path
         let valid = corpus.appendingPathComponent(clips.manifest(split: "valid")).path
         return (try LoaderBatchSource(manifest: train, config: config, training: true, log: note),
                 try LoaderBatchSource(manifest: valid, config: config, training: false, log: note),
-                "the synthetic corpus (\(corpus.path), \(clips == .all ? "every clip" : "its \(clips.rawValue)"))")
+                "\(speakers > 0 ? "the unlabelled synthetic corpus" : "the synthetic corpus") (\(corpus.path), \(clips == .all ? "every clip" : "its \(clips.rawValue)"))")
     }
 
     /// The recipe with `--set` applied, files checked; or the checkpoint's config when no recipe
