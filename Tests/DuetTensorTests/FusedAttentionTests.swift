@@ -1,5 +1,6 @@
 // The tiled attention kernel against attention composed from matmul and softmax (values and
-// gradients, at head widths on the 16-lane path and off it, over several query blocks), and the
+// gradients, at head widths on the 16-lane path and off it, over several query blocks, on the
+// tile this processor picks), the tile product on both tiles, and the
 // packed self- and cross-attention front-ends against the permute-and-split form they replace.
 import Testing
 import DuetTestSupport
@@ -74,18 +75,21 @@ import DuetTestSupport
         }
     }
 
-    @Test func tileProductMatchesLoops() {
-        // Rows off the six-row tile, columns off the 16 lanes, and Aᵀ through swapped strides.
-        let (rows, cols, depth) = (13, 37, 9)
-        let a = randomInput([rows, depth], seed: 10, requiresGrad: false), at = a.transposed()
-        let b = randomInput([depth, cols], seed: 11, requiresGrad: false)
-        let c = Tensor.full([rows, cols], 1), ct = Tensor.full([rows, cols], 1)
-        tileProduct(rows: rows, cols: cols, depth: depth, alpha: 0.5, a.pointer, aRowStride: depth, aColStride: 1,
-                    b.pointer, bRowStride: cols, c.pointer, cRowStride: cols, accumulate: true)
-        tileProduct(rows: rows, cols: cols, depth: depth, alpha: 0.5, at.pointer, aRowStride: 1, aColStride: rows,
-                    b.pointer, bRowStride: cols, ct.pointer, cRowStride: cols, accumulate: true)
-        let expected = Tensor.matmul(a, b) * 0.5 + 1
-        expectClose(c, expected, tolerance: 1e-5, "A·B")
-        expectClose(ct, expected, tolerance: 1e-5, "(Aᵀ)ᵀ·B")
+    @Test(arguments: [false, true])
+    func tileProductMatchesLoops(wideTiles: Bool) {
+        // Rows off the six-row tile, columns off the 16 lanes (and with wide tiles, 32-column
+        // tiles, then a 16-column one, then the rest), and Aᵀ through swapped strides.
+        for (rows, cols, depth) in [(13, 37, 9), (14, 83, 11)] {
+            let a = randomInput([rows, depth], seed: 10, requiresGrad: false), at = a.transposed()
+            let b = randomInput([depth, cols], seed: 11, requiresGrad: false)
+            let c = Tensor.full([rows, cols], 1), ct = Tensor.full([rows, cols], 1)
+            tileProduct(rows: rows, cols: cols, depth: depth, alpha: 0.5, a.pointer, aRowStride: depth, aColStride: 1,
+                        b.pointer, bRowStride: cols, c.pointer, cRowStride: cols, accumulate: true, wideTiles: wideTiles)
+            tileProduct(rows: rows, cols: cols, depth: depth, alpha: 0.5, at.pointer, aRowStride: 1, aColStride: rows,
+                        b.pointer, bRowStride: cols, ct.pointer, cRowStride: cols, accumulate: true, wideTiles: wideTiles)
+            let expected = Tensor.matmul(a, b) * 0.5 + 1
+            expectClose(c, expected, tolerance: 1e-5, "A·B \(rows)×\(cols)")
+            expectClose(ct, expected, tolerance: 1e-5, "(Aᵀ)ᵀ·B \(rows)×\(cols)")
+        }
     }
 }

@@ -8,14 +8,27 @@
 /// of accumulators, one B load and six broadcasts per step (the shape of OpenBLAS's Haswell
 /// kernel). Measured on the 2-core Zen 3 host at 196×208×64: 49 GFLOP/s on one core against
 /// 32 for four rows and 6 for a 4×32 tile that spilled.
+///
+/// With `wideTiles` (AVX-512: 32 vector registers) the six rows take 32 columns at a time: 12
+/// accumulators hide the FMA latency that six cannot (two FMAs a cycle, four cycles each), and a
+/// step loads two B vectors for six broadcasts. Measured on the Intel host (W3, 8×3 heads of
+/// 512 keys, forward and backward): see README "Performance".
 func tileProduct(rows: Int, cols: Int, depth: Int, alpha: Float,
                  _ a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int,
                  _ b: UnsafePointer<Float>, bRowStride: Int,
-                 _ c: UnsafeMutablePointer<Float>, cRowStride: Int, accumulate: Bool) {
+                 _ c: UnsafeMutablePointer<Float>, cRowStride: Int, accumulate: Bool,
+                 wideTiles: Bool = TileShape.wide) {
     let wide = cols & ~15
     var i = 0
     while i + 6 <= rows {
         var j = 0
+        if wideTiles {
+            while j + 32 <= wide {
+                sixRowWideTile(depth: depth, alpha: alpha, a + i * aRowStride, aRowStride, aColStride, b + j, bRowStride,
+                               c + i * cRowStride + j, cRowStride, accumulate)
+                j += 32
+            }
+        }
         while j < wide {
             sixRowTile(depth: depth, alpha: alpha, a + i * aRowStride, aRowStride, aColStride, b + j, bRowStride,
                        c + i * cRowStride + j, cRowStride, accumulate)
@@ -45,6 +58,13 @@ func tileProduct(rows: Int, cols: Int, depth: Int, alpha: Float,
 }
 
 typealias Lanes = SIMD16<Float>
+
+/// Which tile `tileProduct` uses on this processor, decided once.
+enum TileShape {
+    /// AVX-512's 32 registers hold the 6×32 tile's 12 accumulators, 2 B vectors and a broadcast;
+    /// AVX2's 16 (two per 16-lane vector) would spill them.
+    static let wide = BLASKernelChoice.cpuFlags().contains("avx512f")
+}
 
 @inline(__always)
 private func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
@@ -78,6 +98,43 @@ private func sixRowTile(depth: Int, alpha: Float, _ a: UnsafePointer<Float>, _ a
     store(c3, c + 3 * crs, alpha: alpha, accumulate: accumulate)
     store(c4, c + 4 * crs, alpha: alpha, accumulate: accumulate)
     store(c5, c + 5 * crs, alpha: alpha, accumulate: accumulate)
+}
+
+@inline(__always)
+private func sixRowWideTile(depth: Int, alpha: Float, _ a: UnsafePointer<Float>, _ ars: Int, _ acs: Int,
+                            _ b: UnsafePointer<Float>, _ brs: Int, _ c: UnsafeMutablePointer<Float>, _ crs: Int, _ accumulate: Bool) {
+    var l0 = Lanes(), l1 = Lanes(), l2 = Lanes(), l3 = Lanes(), l4 = Lanes(), l5 = Lanes()
+    var r0 = Lanes(), r1 = Lanes(), r2 = Lanes(), r3 = Lanes(), r4 = Lanes(), r5 = Lanes()
+    var ap = a, bp = b
+    for _ in 0..<depth {
+        let left = load(bp), right = load(bp + 16)
+        var x = Lanes(repeating: ap[0])
+        l0 = l0.addingProduct(x, left); r0 = r0.addingProduct(x, right)
+        x = Lanes(repeating: ap[ars])
+        l1 = l1.addingProduct(x, left); r1 = r1.addingProduct(x, right)
+        x = Lanes(repeating: ap[2 * ars])
+        l2 = l2.addingProduct(x, left); r2 = r2.addingProduct(x, right)
+        x = Lanes(repeating: ap[3 * ars])
+        l3 = l3.addingProduct(x, left); r3 = r3.addingProduct(x, right)
+        x = Lanes(repeating: ap[4 * ars])
+        l4 = l4.addingProduct(x, left); r4 = r4.addingProduct(x, right)
+        x = Lanes(repeating: ap[5 * ars])
+        l5 = l5.addingProduct(x, left); r5 = r5.addingProduct(x, right)
+        ap += acs
+        bp += brs
+    }
+    store(l0, c, alpha: alpha, accumulate: accumulate)
+    store(r0, c + 16, alpha: alpha, accumulate: accumulate)
+    store(l1, c + crs, alpha: alpha, accumulate: accumulate)
+    store(r1, c + crs + 16, alpha: alpha, accumulate: accumulate)
+    store(l2, c + 2 * crs, alpha: alpha, accumulate: accumulate)
+    store(r2, c + 2 * crs + 16, alpha: alpha, accumulate: accumulate)
+    store(l3, c + 3 * crs, alpha: alpha, accumulate: accumulate)
+    store(r3, c + 3 * crs + 16, alpha: alpha, accumulate: accumulate)
+    store(l4, c + 4 * crs, alpha: alpha, accumulate: accumulate)
+    store(r4, c + 4 * crs + 16, alpha: alpha, accumulate: accumulate)
+    store(l5, c + 5 * crs, alpha: alpha, accumulate: accumulate)
+    store(r5, c + 5 * crs + 16, alpha: alpha, accumulate: accumulate)
 }
 
 @inline(__always)
