@@ -152,6 +152,7 @@ struct ConfigTests {
                 == "test.yaml:2: data.unlabelled_speakers: must be 0 (the labelled corpus) or 7...10000 speakers, got 3")
         #expect(configError("data:\n  manifest: a.tsv\n  unlabelled_speakers: 40\n")?.description.contains("set it to 0 with data.manifest") == true)
         #expect(configError("data:\n  synthetic_clips: words\n  unlabelled_speakers: 40\n")?.description.contains("sentences only") == true)
+        #expect(configError("task:\n  kind: word\ndata:\n  unlabelled_speakers: 40\n")?.description.contains("fine-tunes read the labelled corpus") == true)
         // Seven speakers (4 for training) × 16 sentences, seeded apart from the labelled corpus.
         let cache = freshFolder("unlabelled")
         defer { try? FileManager.default.removeItem(at: cache) }

@@ -46,6 +46,8 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
         if task != nil {
             try path["train.probe_every"].require(train.probeEvery == 0,
                 "must be 0 in a fine-tuning run (task): probes score pretraining encoders; the run evaluates its task itself")
+            try path["data.unlabelled_speakers"].require(data.unlabelledSpeakers == 0,
+                "must be 0 in a fine-tuning run (task): fine-tunes read the labelled corpus, got \(data.unlabelledSpeakers)")
         }
         if let kinds = ObjectiveConfig.maskingKinds[objective.name], task == nil {
             try path["masking.kind"].require(kinds.contains(masking.kind),
