@@ -7,6 +7,11 @@ final class VideoEncoder {
     let core: EncoderCore
     private let frame: UnsafeMutablePointer<AVFrame>
     private let scaler: FrameScaler
+    /// One picture plus FFmpeg's 64 bytes of input padding, zeroed: swscale's SIMD input readers
+    /// read past the end of a packed RGB picture (valgrind: 16 bytes at the last row), and the
+    /// caller's array has no slack, so what lay after it in the heap changed the encoded bytes.
+    private let source: UnsafeMutablePointer<UInt8>
+    private let sourceCount: Int
     private(set) var frameCount: Int64 = 0
 
     init(file: String, format: UnsafeMutablePointer<AVFormatContext>, settings s: VideoStreamSettings) throws(MediaError) {
@@ -48,11 +53,15 @@ final class VideoEncoder {
         }
         self.settings = s
         scaler = FrameScaler(file: file)
+        sourceCount = s.width * s.height * s.input.channels
+        source = .allocate(capacity: sourceCount + Int(AV_INPUT_BUFFER_PADDING_SIZE))
+        source.initialize(repeating: 0, count: sourceCount + Int(AV_INPUT_BUFFER_PADDING_SIZE))
     }
 
     deinit {
         var f: UnsafeMutablePointer<AVFrame>? = frame
         av_frame_free(&f)
+        source.deallocate()
     }
 
     /// 4:2:0 for the lossy codecs (what players expect); for FFV1 the input's own layout, losslessly.
@@ -72,7 +81,8 @@ final class VideoEncoder {
         guard writable >= 0 else { throw .encodeFailed(file: core.file, reason: ffmpegMessage(writable)) }
         // swscale reads four plane pointers and four strides whatever the format: the unused ones
         // must be there (nil, 0), not whatever follows a single variable on the stack.
-        var planes: [UnsafePointer<UInt8>?] = [base, nil, nil, nil]
+        source.update(from: base, count: sourceCount)
+        var planes: [UnsafePointer<UInt8>?] = [UnsafePointer(source), nil, nil, nil]
         var strides: [Int32] = [Int32(s.width * s.input.channels), 0, 0, 0]
         try withPlanes(of: frame) { (targets, targetStrides) throws(MediaError) in
             try scaler.scale(from: s.input.ffmpeg, width: s.width, height: s.height, planes: &planes, strides: &strides,
