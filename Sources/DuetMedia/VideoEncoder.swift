@@ -9,7 +9,8 @@ final class VideoEncoder {
     private let scaler: FrameScaler
     /// One picture plus FFmpeg's 64 bytes of input padding, zeroed: swscale's SIMD input readers
     /// read past the end of a packed RGB picture (valgrind: 16 bytes at the last row), and the
-    /// caller's array has no slack, so what lay after it in the heap changed the encoded bytes.
+    /// caller's array has no slack. (Those bytes did not reach the output: the clips' bytes still
+    /// vary with MALLOC_PERTURB_ with this copy; see README "Not done yet".)
     private let source: UnsafeMutablePointer<UInt8>
     private let sourceCount: Int
     private(set) var frameCount: Int64 = 0

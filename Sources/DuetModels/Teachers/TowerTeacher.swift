@@ -26,8 +26,6 @@ public struct TowerTeacher: FrozenTeacher, @unchecked Sendable {
     }
 
     public var dim: Int { tower.dim }
-    /// Tokens per time step of the tower (1 for one token a frame).
-    public var tokensPerStep: Int { tower.tokensPerStep }
 
     public func features(_ x: Tensor, through block: Int? = nil) -> Tensor {
         let last = block ?? lastBlock

@@ -65,12 +65,7 @@ extension EncoderTower {
 extension MAEEncoder: EncoderTower {
     public var dim: Int { size.dim }
 
-    public var tokensPerStep: Int {
-        switch grid {
-        case let .image(_, _, width, patch): return width / patch
-        case let .video(_, _, height, width, _, patch): return (height / patch) * (width / patch)
-        }
-    }
+    public var tokensPerStep: Int { grid.tokensPerStep }
 
     /// Every patch with its position, the class token first when there is one.
     public func tokens(_ x: Tensor, context: ForwardContext) -> Tensor {

@@ -16,6 +16,15 @@ public enum TokenGrid: Sendable, Equatable {
         }
     }
 
+    /// Tokens per time step, the tokens being time-major: a row of patches (a spectrogram's
+    /// frequency patches at one time), or the spatial grid of one tubelet step.
+    public var tokensPerStep: Int {
+        switch self {
+        case let .image(_, _, width, patch): return width / patch
+        case let .video(_, _, height, width, _, patch): return (height / patch) * (width / patch)
+        }
+    }
+
     /// Pixel values per token: the width of a reconstruction target.
     public var patchValues: Int {
         switch self {

@@ -55,7 +55,8 @@ enum TeacherLoading {
             }
             try TowerLookup.load(store, prefix: TowerLookup.prefix(.video), from: weights, source: source)
             let teacher = try TowerTeacher(file: file.path, tower: tower, store: store, through: block)
-            return (teacher, .sharedPerStep(framesPerStep: student.tubelet, tokensPerStep: (student.size / student.patch) * (student.size / student.patch)))
+            let grid = ObjectiveFactory.tokenGrid(for: config, modality: .video)
+            return (teacher, .sharedPerStep(framesPerStep: student.tubelet, tokensPerStep: grid.tokensPerStep))
         } catch let error as ConfigError {
             throw error
         } catch {
