@@ -4,25 +4,35 @@
 // instance-normalised FFN outputs; the student encodes only the kept tokens of K masked clones
 // of each sample, a convolutional decoder fills the grid (masked positions start as small noise)
 // and regresses the targets on masked tokens, MSE scaled by 1/√D. Audio and video are two
-// independent branches summed (data2vec 2.0 has no cross-modal term).
+// independent branches summed (data2vec 2.0 has no cross-modal term). The video branch is a
+// tubelet ViT or RAVEn's lip-reading tower (`MultiMaskTower` says how each masks its clones).
 import DuetModels
 import DuetNN
 import DuetTensor
 
 public struct Data2Vec2: PretrainingObjective {
 
-    /// One modality's student encoder and decoder, its teacher encoder and its masking.
+    /// One modality's student encoder and decoder, its teacher encoder, its masking and the
+    /// per-sample input shape both encoders read.
     public struct Branch: Sendable {
         public let modality: Modality
-        public let encoder: MAEEncoder
+        public let encoder: any MultiMaskTower
         public let decoder: ConvolutionalDecoder
-        public let teacherEncoder: MAEEncoder
+        public let teacherEncoder: any MultiMaskTower
         public let masking: any MaskingStrategy
+        public let input: [Int]
 
+        public init(modality: Modality, encoder: any MultiMaskTower, decoder: ConvolutionalDecoder,
+                    teacherEncoder: any MultiMaskTower, masking: any MaskingStrategy, input: [Int]) {
+            (self.modality, self.encoder, self.decoder, self.teacherEncoder, self.masking, self.input) =
+                (modality, encoder, decoder, teacherEncoder, masking, input)
+        }
+
+        /// A ViT branch: the input is the encoder's grid's.
         public init(modality: Modality, encoder: MAEEncoder, decoder: ConvolutionalDecoder, teacherEncoder: MAEEncoder,
                     masking: any MaskingStrategy) {
-            (self.modality, self.encoder, self.decoder, self.teacherEncoder, self.masking) =
-                (modality, encoder, decoder, teacherEncoder, masking)
+            self.init(modality: modality, encoder: encoder, decoder: decoder, teacherEncoder: teacherEncoder, masking: masking,
+                      input: Array(encoder.grid.inputShape(batch: 1).dropFirst()))
         }
     }
 
@@ -72,10 +82,13 @@ public struct Data2Vec2: PretrainingObjective {
         var metrics: [String: Double] = [:]
         for branch in branches {
             let m = branch.modality.rawValue
-            let x = try batch.input(branch.modality, grid: branch.encoder.grid, objective: name)
+            let x = try batch.input(branch.modality, sampleShape: branch.input, objective: name)
             let targets = try timer.time("teacher") {
-                let ffn = noGrad { branch.teacherEncoder.encodeKeepingFFN(x, context: .evaluation).ffn }
-                return Data2Vec2Targets.make(ffnOutputs: ffn, topK: options.topK, layerNorm: options.layerNormTargets)
+                // Training mode for batch norm's batch statistics (the lip-reading front-end's, as
+                // RAVEn's teachers); the teacher has no stochastic depth, so nothing else changes.
+                let ffn = noGrad { branch.teacherEncoder.encodeKeepingFFN(x, context: context.forward).ffn }
+                return Data2Vec2Targets.make(ffnOutputs: ffn, topK: options.topK, layerNorm: options.layerNormTargets,
+                                             leadingTokens: branch.teacherEncoder.classToken == nil ? 0 : 1)
             }
             let (prediction, mask) = try timer.time("student") { () throws(ObjectiveError) in
                 try student(branch, x, context: context)
@@ -113,16 +126,15 @@ public struct Data2Vec2: PretrainingObjective {
     /// The student's predictions for K masked clones of `x`, clone-major ([K·B, N, D]: clone k
     /// of sample b is row k·B + b), and their masks.
     func student(_ branch: Branch, _ x: Tensor, context: StepContext) throws(ObjectiveError) -> (Tensor, TokenMask) {
-        let tokens = branch.encoder.embed(x)
-        let (b, n, d) = (tokens.shape[0], tokens.shape[1], tokens.shape[2])
-        let clones = options.clones
-        // The patch embedding runs once; its output is cloned (fairseq clones local features).
-        let cloned = clones > 1 ? Tensor.concat(Array(repeating: tokens, count: clones), axis: 0) : tokens
+        let (b, clones) = (x.shape[0], options.clones)
         let m = branch.modality.rawValue
         let mask = branch.masking.mask(batch: b * clones, stream: context.stream("mask.\(m)"))
+        let cloned = branch.encoder.cloneTokens(x, clones: clones, mask: mask, context: context.forward)
+        let (n, d) = (cloned.shape[1], cloned.shape[2])
         var kept = cloned.gatheringTokens(mask.keep)
         if let classToken = branch.encoder.classToken { kept = classToken.prepend(to: kept) }
-        let encoded = dropClassToken(branch.encoder.encoder(kept, context: context.forward))
+        var encoded = branch.encoder.encoder(kept, context: context.forward)
+        if branch.encoder.classToken != nil { encoded = dropClassToken(encoded) }
         let noise = Tensor.randomNormal([b * clones, n, d], std: options.maskNoiseStd, stream: context.stream("noise.\(m)"))
         let grid = encoded.scatteringTokens(mask.keep, into: noise)
         return (branch.decoder(grid), mask)
@@ -139,7 +151,10 @@ public struct Data2Vec2: PretrainingObjective {
         guard let branch = branches.first(where: { $0.modality == modality }) else {
             throw .missingModality(objective: name, modality: modality.rawValue)
         }
-        let x = try batch.input(modality, grid: branch.encoder.grid, objective: name)
-        return noGrad { dropClassToken(branch.encoder(x, mask: nil, context: context)) }
+        let x = try batch.input(branch.modality, sampleShape: branch.input, objective: name)
+        return noGrad {
+            let tokens = branch.encoder(x, context: context)
+            return branch.encoder.classToken == nil ? tokens : dropClassToken(tokens)
+        }
     }
 }

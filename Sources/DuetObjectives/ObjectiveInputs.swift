@@ -17,10 +17,15 @@ extension TokenGrid {
 extension ObjectiveBatch {
     /// The batch's `modality`, checked against `grid`; a typed error names what is wrong.
     func input(_ modality: Modality, grid: TokenGrid, objective: String) throws(ObjectiveError) -> Tensor {
+        try input(modality, sampleShape: Array(grid.inputShape(batch: 1).dropFirst()), objective: objective)
+    }
+
+    /// The batch's `modality`, checked against the shape of one sample.
+    func input(_ modality: Modality, sampleShape: [Int], objective: String) throws(ObjectiveError) -> Tensor {
         guard let x = modality == .audio ? audio : video else {
             throw .missingModality(objective: objective, modality: modality.rawValue)
         }
-        let expected = grid.inputShape(batch: x.shape[0])
+        let expected = [x.shape[0]] + sampleShape
         guard x.shape == expected else {
             throw .shapeMismatch(objective: objective, what: modality.rawValue, expected: expected, got: x.shape)
         }

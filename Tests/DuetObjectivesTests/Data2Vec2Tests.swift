@@ -123,4 +123,66 @@ import DuetTensor
             #expect(monitor == "target_var_audio" && threshold == 1e6 && step == 11)
         }
     }
+
+    /// The lip-reading tower as the video branch: each clone's masked frames are zeroed before
+    /// the front-end (its 3-D stem reads neighbouring frames), the kept frames' tokens go through
+    /// the blocks, and the targets are the teacher's FFN outputs over every frame (no class token).
+    @Test func lipReadingTowerMasksFramesInItsInput() throws {
+        let student = ParameterStore(seed: 70), teacher = ParameterStore(seed: 70)
+        func build(_ b: ParameterBuilder) -> (LipReadingTower, ConvolutionalDecoder) {
+            (LipReadingTower(b.scope("video_encoder"), frames: 6, size: TransformerSize(dim: 16, depth: 2, heads: 2),
+                             resnet: ResNetOptions.autoAVSR.width(4)),
+             ConvolutionalDecoder(b.scope("video_decoder"), inFeatures: 16, dim: 8, outFeatures: 16, grid: [6], layers: 1,
+                                  kernel: 3, groups: 2))
+        }
+        let s = build(student.builder), t = build(teacher.builder)
+        student.finalize()
+        teacher.finalize()
+        var options = Data2Vec2.Options()
+        (options.clones, options.topK) = (2, 2)
+        let masking = TimeSpanMasking(tokens: 6, ratio: 0.5, spanLength: 2)
+        let d2v = try Data2Vec2(store: student, teacherStore: teacher,
+                                branches: [.init(modality: .video, encoder: s.0, decoder: s.1, teacherEncoder: t.0, masking: masking,
+                                                 input: [1, 6, 16, 16])],
+                                options: options)
+        let x = Tensor.randomNormal([2, 1, 6, 16, 16], stream: RandomStream(seed: 71))
+        let mask = masking.mask(batch: 4, stream: RandomStream(seed: 72))
+        let context = ForwardContext.evaluation
+        let tokens = noGrad { s.0.cloneTokens(x, clones: 2, mask: mask, context: context) }
+        #expect(tokens.shape == [4, 6, 16])
+        // Row k·B + b is sample b with row k·B + b's masked frames zeroed, through tokens(_:).
+        for row in 0..<4 {
+            let sample = x.narrowed(axis: 0, start: row % 2, length: 1).copy()
+            let frame = 16 * 16
+            for j in 0..<mask.masked.count {
+                let f = Int(mask.masked.values[row * mask.masked.count + j])
+                (sample.pointer + f * frame).update(repeating: 0, count: frame)
+            }
+            let expected = noGrad { s.0.tokens(sample, context: context) }
+            let got = tokens.narrowed(axis: 0, start: row, length: 1).copy()
+            #expect((0..<expected.count).allSatisfy { abs(got.pointer[$0] - expected.pointer[$0]) < 1e-5 }, "clone row \(row)")
+        }
+        // A step: the 1/√D-scaled MSE over each clone's masked frames, against the teacher's
+        // top-2 FFN outputs over all six frames (training mode: batch norm's batch statistics).
+        let step = StepContext(step: 1, forward: ForwardContext(isTraining: true, stream: RandomStream(seed: 73)))
+        let out = try d2v(ObjectiveBatch(video: x), context: step)
+        let (prediction, stepMask) = try noGrad { () throws in try d2v.student(d2v.branches[0], x, context: step) }
+        let targets = Data2Vec2Targets.make(ffnOutputs: noGrad { t.0.encodeKeepingFFN(x, context: step.forward).ffn }, topK: 2,
+                                            layerNorm: false, leadingTokens: 0)
+        #expect(prediction.shape == [4, 6, 16] && targets.shape == [2, 6, 16] && stepMask.masked.count == 3)
+        var total = 0.0
+        for row in 0..<4 {
+            for j in 0..<3 {
+                let frame = Int(stepMask.masked.values[row * 3 + j])
+                for c in 0..<16 {
+                    let d = Double(prediction.pointer[(row * 6 + frame) * 16 + c] - targets.pointer[((row % 2) * 6 + frame) * 16 + c])
+                    total += d * d / 4
+                }
+            }
+        }
+        #expect(abs(Double(out.loss.item) - total / 12) < 1e-4 * max(1, total / 12))
+        #expect(out.metrics["masked_pct_video"] == 0.5)
+        let encoded = try d2v.encode(ObjectiveBatch(video: x), modality: .video, context: context)
+        #expect(encoded.shape == [2, 6, 16])
+    }
 }

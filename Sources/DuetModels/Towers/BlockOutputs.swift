@@ -34,12 +34,3 @@ extension TransformerEncoder {
         return (norm.map { $0(h) } ?? h, ffn)
     }
 }
-
-extension MAEEncoder {
-    /// Every token of `x` (no mask) through the encoder, keeping the blocks' FFN outputs.
-    public func encodeKeepingFFN(_ x: Tensor, context: ForwardContext) -> (output: Tensor, ffn: [Tensor]) {
-        var tokens = embed(x)
-        if let classToken { tokens = classToken.prepend(to: tokens) }
-        return encoder.callAsFunctionKeepingFFN(tokens, context: context)
-    }
-}

@@ -97,6 +97,10 @@ extension RunConfig {
             if model.video.frontEnd == .lipResNet {
                 try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
             }
+        case "data2vec2":
+            if model.video.frontEnd == .lipResNet {
+                try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
+            }
         default:
             break
         }

@@ -1,6 +1,7 @@
 // data2vec 2.0 from a run's config: per modality a student encoder and convolutional decoder,
 // the same built again in the EMA teacher's store, and the modality's masking (time spans of
-// filterbank rows for audio, inverse blocks repeated over time for video).
+// filterbank rows for audio, inverse blocks repeated over time for tubelets, time spans of
+// frames for the lip-reading tower).
 import DuetModels
 import DuetNN
 import DuetObjectives
@@ -9,22 +10,31 @@ extension ObjectiveFactory {
     static func makeData2Vec2(for config: RunConfig, store: ParameterStore) throws(ConfigError) -> any PretrainingObjective {
         let d2v = config.objective.data2vec2
         let teacherStore = ParameterStore(seed: UInt64(config.seed))
-        var parts: [(Modality, MAEEncoder, ConvolutionalDecoder, MAEEncoder, any MaskingStrategy)] = []
+        var branches: [(Modality, any MultiMaskTower, ConvolutionalDecoder, any MultiMaskTower, any MaskingStrategy, [Int])] = []
         for modality in [Modality.audio, .video] where d2v.modalities.contains(modality.rawValue) {
-            let grid = tokenGrid(for: config, modality: modality)
             let tower = modality == .audio ? config.model.audio.transformer : config.model.video.transformer
             let dropPath = Float(modality == .audio ? config.model.audio.dropPath : config.model.video.dropPath)
-            // Student and teacher are built by the same code, so their names and order agree.
-            func build(_ b: ParameterBuilder) -> (MAEEncoder, ConvolutionalDecoder) {
+            let lipReading = modality == .video && config.model.video.frontEnd == .lipResNet
+            let grid = tokenGrid(for: config, modality: modality)
+            let video = config.model.video
+            // Student and teacher are built by the same code, so their names and order agree; the
+            // teacher has no stochastic depth (it runs in training mode for batch statistics).
+            func build(_ b: ParameterBuilder, dropPath: Float) -> (any MultiMaskTower, ConvolutionalDecoder) {
                 let m = modality.rawValue
-                let encoder = MAEEncoder(b.scope("\(m)_encoder"), grid: grid, size: size(tower), dropPath: dropPath)
+                let encoder: any MultiMaskTower = lipReading
+                    ? lipReadingTower(b.scope("\(m)_encoder"), config: config, dropPath: dropPath)
+                    : MAEEncoder(b.scope("\(m)_encoder"), grid: grid, size: size(tower), dropPath: dropPath)
                 let decoder = ConvolutionalDecoder(b.scope("\(m)_decoder"), inFeatures: tower.dim, dim: d2v.decoderDim,
-                                                   outFeatures: tower.dim, grid: decoderGrid(grid), layers: d2v.decoderLayers,
-                                                   kernel: d2v.decoderKernel, groups: d2v.decoderGroups)
+                                                   outFeatures: tower.dim, grid: lipReading ? [video.frames] : decoderGrid(grid),
+                                                   layers: d2v.decoderLayers, kernel: d2v.decoderKernel, groups: d2v.decoderGroups)
                 return (encoder, decoder)
             }
-            let student = build(store.builder), teacher = build(teacherStore.builder)
-            parts.append((modality, student.0, student.1, teacher.0, data2vec2Masking(config, grid: grid)))
+            let student = build(store.builder, dropPath: dropPath), teacher = build(teacherStore.builder, dropPath: 0)
+            let input = lipReading ? [1, video.frames, video.size, video.size] : Array(grid.inputShape(batch: 1).dropFirst())
+            let masking = lipReading
+                ? TimeSpanMasking(tokens: video.frames, ratio: Float(d2v.videoMaskRatio), spanLength: config.masking.spanLength)
+                : data2vec2Masking(config, grid: grid)
+            branches.append((modality, student.0, student.1, teacher.0, masking, input))
         }
         store.finalize()
         teacherStore.finalize()
@@ -37,9 +47,11 @@ extension ObjectiveFactory {
         options.minTargetVariance = d2v.minTargetVar
         options.minPredictionVariance = d2v.minPredVar
         options.collapseCheckAfter = d2v.collapseCheckAfter
-        let branches = parts.map { Data2Vec2.Branch(modality: $0.0, encoder: $0.1, decoder: $0.2, teacherEncoder: $0.3, masking: $0.4) }
+        let parts = branches.map {
+            Data2Vec2.Branch(modality: $0.0, encoder: $0.1, decoder: $0.2, teacherEncoder: $0.3, masking: $0.4, input: $0.5)
+        }
         do {
-            return try Data2Vec2(store: store, teacherStore: teacherStore, branches: branches, options: options)
+            return try Data2Vec2(store: store, teacherStore: teacherStore, branches: parts, options: options)
         } catch {
             // Both stores come from the same code above: a mismatch is a bug, not a user's error.
             preconditionFailure("data2vec2 teacher layout: \(error)")

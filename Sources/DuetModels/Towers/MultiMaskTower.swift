@@ -1,0 +1,46 @@
+// The towers a data2vec 2.0 student can be: each makes the tokens of K masked clones of a batch
+// such that a kept token carries nothing of its clone's masked input. A ViT's patch embedding
+// reads one patch per token, so it runs once and its output is cloned (fairseq clones the local
+// features); the lip-reading front-end's 3-D stem reads five frames per token, so each clone's
+// masked frames are zeroed in its input (as RAVEn masks) and the front-end runs on every clone.
+import DuetNN
+import DuetTensor
+
+public protocol MultiMaskTower: EncoderTower {
+    /// The token the blocks see first, when the tower has one (MAE's class token).
+    var classToken: LearnedToken? { get }
+    /// Tokens with positions, no class token, of `clones` copies of `x` [B, …] clone-major:
+    /// [clones·B, N, D], row k·B + b masked by row k·B + b of `mask`.
+    func cloneTokens(_ x: Tensor, clones: Int, mask: TokenMask, context: ForwardContext) -> Tensor
+}
+
+extension MAEEncoder: MultiMaskTower {
+    public func cloneTokens(_ x: Tensor, clones: Int, mask: TokenMask, context: ForwardContext) -> Tensor {
+        let tokens = embed(x)
+        return clones > 1 ? Tensor.concat(Array(repeating: tokens, count: clones), axis: 0) : tokens
+    }
+}
+
+extension LipReadingTower: MultiMaskTower {
+    public var classToken: LearnedToken? { nil }
+
+    /// `x` [B, 1, T, H, W]; the mask is over the T frames.
+    public func cloneTokens(_ x: Tensor, clones: Int, mask: TokenMask, context: ForwardContext) -> Tensor {
+        let batch = x.shape[0] * clones
+        precondition(mask.batch == batch && mask.tokens == x.shape[2], "a mask of \(mask.batch)×\(mask.tokens) for \(clones) clones of \(x.shape)")
+        var flags = [Bool](repeating: false, count: batch * mask.tokens)
+        for row in 0..<batch {
+            for j in 0..<mask.masked.count { flags[row * mask.tokens + Int(mask.masked.values[row * mask.masked.count + j])] = true }
+        }
+        let cloned = clones > 1 ? Tensor.concat(Array(repeating: x, count: clones), axis: 0) : x
+        return tokens(FrameMask(flags: flags, batch: batch, steps: mask.tokens).zeroing(cloned, timeAxis: 2), context: context)
+    }
+}
+
+extension EncoderTower {
+    /// Every token of `x` (no mask) through the tower, keeping the blocks' FFN outputs; the
+    /// class token, when the tower has one, stays first.
+    public func encodeKeepingFFN(_ x: Tensor, context: ForwardContext) -> (output: Tensor, ffn: [Tensor]) {
+        encoder.callAsFunctionKeepingFFN(tokens(x, context: context), context: context)
+    }
+}
