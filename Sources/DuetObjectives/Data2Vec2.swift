@@ -88,7 +88,7 @@ public struct Data2Vec2: PretrainingObjective {
                 // RAVEn's teachers); the teacher has no stochastic depth, so nothing else changes.
                 let ffn = noGrad { branch.teacherEncoder.encodeKeepingFFN(x, context: context.forward).ffn }
                 return Data2Vec2Targets.make(ffnOutputs: ffn, topK: options.topK, layerNorm: options.layerNormTargets,
-                                             leadingTokens: branch.teacherEncoder.classToken == nil ? 0 : 1)
+                                             leadingTokens: branch.teacherEncoder.leadingTokens)
             }
             let (prediction, mask) = try timer.time("student") { () throws(ObjectiveError) in
                 try student(branch, x, context: context)
@@ -129,12 +129,8 @@ public struct Data2Vec2: PretrainingObjective {
         let (b, clones) = (x.shape[0], options.clones)
         let m = branch.modality.rawValue
         let mask = branch.masking.mask(batch: b * clones, stream: context.stream("mask.\(m)"))
-        let cloned = branch.encoder.cloneTokens(x, clones: clones, mask: mask, context: context.forward)
-        let (n, d) = (cloned.shape[1], cloned.shape[2])
-        var kept = cloned.gatheringTokens(mask.keep)
-        if let classToken = branch.encoder.classToken { kept = classToken.prepend(to: kept) }
-        var encoded = branch.encoder.encoder(kept, context: context.forward)
-        if branch.encoder.classToken != nil { encoded = dropClassToken(encoded) }
+        let encoded = branch.encoder.droppingLeadingTokens(branch.encoder.encodeVisible(x, mask: mask, clones: clones, context: context.forward))
+        let (n, d) = (mask.tokens, encoded.shape[2])
         let noise = Tensor.randomNormal([b * clones, n, d], std: options.maskNoiseStd, stream: context.stream("noise.\(m)"))
         let grid = encoded.scatteringTokens(mask.keep, into: noise)
         return (branch.decoder(grid), mask)
@@ -152,9 +148,6 @@ public struct Data2Vec2: PretrainingObjective {
             throw .missingModality(objective: name, modality: modality.rawValue)
         }
         let x = try batch.input(branch.modality, sampleShape: branch.input, objective: name)
-        return noGrad {
-            let tokens = branch.encoder(x, context: context)
-            return branch.encoder.classToken == nil ? tokens : dropClassToken(tokens)
-        }
+        return noGrad { branch.encoder.droppingLeadingTokens(branch.encoder(x, context: context)) }
     }
 }

@@ -39,16 +39,18 @@ public struct MAViL: MAViLStudent {
     public init(store: ParameterStore, audioGrid: TokenGrid, videoGrid: TokenGrid, audioSize: TransformerSize,
                 videoSize: TransformerSize, fusionDepth: Int, decoderSize: TransformerSize, projectionDim: Int,
                 audioMasking: any MaskingStrategy, videoMasking: any MaskingStrategy, weights: Weights = Weights(),
-                normalizeTargets: Bool = true, dropPath: (audio: Float, video: Float) = (0, 0)) {
+                normalizeTargets: Bool = true, dropPath: (audio: Float, video: Float) = (0, 0),
+                videoTower: (@Sendable (ParameterBuilder) -> any MultiMaskTower)? = nil) {
         precondition(audioMasking.tokens == audioGrid.tokens && videoMasking.tokens == videoGrid.tokens, "masks do not fit the grids")
         self.store = store
         let b = store.builder
         towers = MAViLTowers(b, audioGrid: audioGrid, videoGrid: videoGrid, audioSize: audioSize, videoSize: videoSize,
-                             fusionDepth: fusionDepth, dropPath: dropPath)
+                             fusionDepth: fusionDepth, dropPath: dropPath, videoTower: videoTower)
         audioHead = ContrastiveHead(b.scope("audio_proj"), inFeatures: audioSize.dim, outFeatures: projectionDim)
         videoHead = ContrastiveHead(b.scope("video_proj"), inFeatures: videoSize.dim, outFeatures: projectionDim)
         audioDecoder = MAEDecoder(b.scope("audio_decoder"), encoderDim: audioSize.dim, grid: audioGrid, size: decoderSize)
-        videoDecoder = MAEDecoder(b.scope("video_decoder"), encoderDim: videoSize.dim, grid: videoGrid, size: decoderSize)
+        videoDecoder = MAEDecoder(b.scope("video_decoder"), encoderDim: videoSize.dim, grid: videoGrid, size: decoderSize,
+                                  classToken: towers.video.leadingTokens == 1)
         self.audioMasking = audioMasking
         self.videoMasking = videoMasking
         self.weights = weights
@@ -63,13 +65,15 @@ public struct MAViL: MAViLStudent {
         var timer = PartTimer()
         let targets = noGrad {
             (audio: MaskedAutoencoder.targets(x.audio, grid: towers.audio.grid, modality: .audio, normalize: normalizeTargets),
-             video: MaskedAutoencoder.targets(x.video, grid: towers.video.grid, modality: .video, normalize: normalizeTargets))
+             video: MaskedAutoencoder.targets(x.video, grid: towers.videoGrid, modality: .video, normalize: normalizeTargets))
         }
         var pooled: [(audio: Tensor, video: Tensor)] = []
         var reconstruction: [(audio: Tensor, video: Tensor)] = []
         for index in 0..<views {
             let view = try maskedView(x, view: index, context: context, timer: &timer)
-            pooled.append(try timer.time("heads") { (audioHead(view.encoded.audio), videoHead(view.encoded.video)) })
+            pooled.append(try timer.time("heads") {
+                (audioHead(view.encoded.audio), videoHead(view.encoded.video, skipping: towers.video.leadingTokens))
+            })
             reconstruction.append(try reconstructionLosses(view, targets: targets, context: context, timer: &timer))
         }
         let scale = 1 / Float(views)

@@ -5,7 +5,7 @@ import DuetNN
 import DuetTensor
 
 /// A masked view of a clip: each modality's mask and its visible tokens through its tower
-/// ([B, 1 + K, D] each, the class token first).
+/// ([B, leading + K, D] each, audio's class token first).
 struct MAViLMaskedView {
     let masks: (audio: TokenMask, video: TokenMask)
     let encoded: (audio: Tensor, video: Tensor)
@@ -30,7 +30,7 @@ extension MAViLStudent {
     /// The batch's audio and video, checked against the towers' grids and against each other.
     func inputs(_ batch: ObjectiveBatch) throws(ObjectiveError) -> (audio: Tensor, video: Tensor) {
         let xa = try batch.input(.audio, grid: towers.audio.grid, objective: name)
-        let xv = try batch.input(.video, grid: towers.video.grid, objective: name)
+        let xv = try batch.input(.video, grid: towers.videoGrid, objective: name)
         let b = xa.shape[0]
         guard xv.shape[0] == b else { throw .shapeMismatch(objective: name, what: "video batch", expected: [b], got: [xv.shape[0]]) }
         return (xa, xv)

@@ -25,16 +25,16 @@ public struct MAViLStage2: MAViLStudent {
     public init(store: ParameterStore, audioGrid: TokenGrid, videoGrid: TokenGrid, audioSize: TransformerSize,
                 videoSize: TransformerSize, fusionDepth: Int, decoderSize: TransformerSize, teacher: MAViLTowers,
                 teacherStore: ParameterStore, audioMasking: any MaskingStrategy, videoMasking: any MaskingStrategy,
-                dropPath: (audio: Float, video: Float) = (0, 0)) {
-        precondition(teacher.audio.grid == audioGrid && teacher.video.grid == videoGrid, "the teacher's grids differ from the student's")
+                dropPath: (audio: Float, video: Float) = (0, 0), videoTower: (@Sendable (ParameterBuilder) -> any MultiMaskTower)? = nil) {
+        precondition(teacher.audio.grid == audioGrid && teacher.videoGrid == videoGrid, "the teacher's grids differ from the student's")
         self.store = store
         let b = store.builder
         towers = MAViLTowers(b, audioGrid: audioGrid, videoGrid: videoGrid, audioSize: audioSize, videoSize: videoSize,
-                             fusionDepth: fusionDepth, dropPath: dropPath)
+                             fusionDepth: fusionDepth, dropPath: dropPath, videoTower: videoTower)
         audioDecoder = MAEDecoder(b.scope("audio_decoder"), encoderDim: audioSize.dim, grid: audioGrid, size: decoderSize,
                                   outFeatures: teacher.dim)
         videoDecoder = MAEDecoder(b.scope("video_decoder"), encoderDim: videoSize.dim, grid: videoGrid, size: decoderSize,
-                                  outFeatures: teacher.dim)
+                                  classToken: towers.video.leadingTokens == 1, outFeatures: teacher.dim)
         self.teacher = teacher
         self.teacherStore = teacherStore
         teacherStore.setTrainable(false)

@@ -62,7 +62,7 @@ import DuetTestSupport
                 let maskV = mavil.videoMasking.mask(batch: 3, stream: context.stream("mask.video.\(view)"))
                 #expect(maskA.keep.count == 4 && maskV.keep.count == 2)
                 let a = mavil.towers.audio(xa, mask: maskA, context: context.forward)
-                let v = mavil.towers.video(xv, mask: maskV, context: context.forward)
+                let v = mavil.towers.video.encodeVisible(xv, mask: maskV, context: context.forward)
                 #expect(a.shape == [3, 5, 16] && v.shape == [3, 3, 16])
                 pooled.append((mavil.audioHead(a), mavil.videoHead(v)))
                 let fused = mavil.towers.fusion(audio: a, video: v, context: context.forward)
@@ -111,8 +111,8 @@ import DuetTestSupport
             let rows = try mavil.retrievalFeatures(batch, tokens: tokens, modality: modality, context: .evaluation)
             let trained = noGrad {
                 let x = modality == .audio ? batch.audio! : batch.video!
-                let encoder = modality == .audio ? mavil.towers.audio : mavil.towers.video
-                return (modality == .audio ? mavil.audioHead : mavil.videoHead)(encoder(x, mask: nil, context: .evaluation))
+                let encoder: any MultiMaskTower = modality == .audio ? mavil.towers.audio : mavil.towers.video
+                return (modality == .audio ? mavil.audioHead : mavil.videoHead)(encoder(x, context: .evaluation))
             }
             #expect(rows.shape == [3, 6] && !rows.requiresGrad)
             expectClose(rows, trained, tolerance: 1e-5, "\(modality)")
@@ -170,5 +170,50 @@ import DuetTestSupport
         #expect((0..<g.count).allSatisfy { g.pointer[$0] == 0 }, "the teacher records no graph")
         let after = teacherStore.values!
         #expect((0..<after.count).allSatisfy { after.pointer[$0] == before.pointer[$0] })
+    }
+
+    /// RAVEn's lip-reading tower as MAViL's video tower: one token a frame (no class token), the
+    /// frame's pixels its patch. The reconstruction term is the MSE of the decoder's output on the
+    /// masked frames against each frame's normalised pixels (without norm_pix: the raw pixels).
+    @Test func lipReadingTowerIsAVideoTowerWithOneTokenAFrame() throws {
+        let store = ParameterStore(seed: 24)
+        let frames = TokenGrid.video(channels: 1, frames: 4, height: 16, width: 16, tubelet: 1, patch: 16)
+        let mavil = MAViL(store: store, audioGrid: Self.audioGrid, videoGrid: frames, audioSize: Self.size, videoSize: Self.size,
+                          fusionDepth: 1, decoderSize: TransformerSize(dim: 16, depth: 1, heads: 2), projectionDim: 6,
+                          audioMasking: RandomMasking(tokens: 8, ratio: 0.5),
+                          videoMasking: TimeSpanMasking(tokens: 4, ratio: 0.5, spanLength: 1),
+                          weights: MAViL.Weights(inter: 0, intra: 0), normalizeTargets: false) { b in
+            LipReadingTower(b, frames: 4, size: Self.size, resnet: ResNetOptions.autoAVSR.width(4))
+        }
+        store.finalize()
+        #expect(mavil.towers.video.leadingTokens == 0 && !mavil.videoDecoder.hasClassToken)
+        let batch = ObjectiveBatch(audio: Tensor.randomNormal([2, 1, 16, 8], stream: RandomStream(seed: 25)),
+                                   video: Tensor.randomNormal([2, 1, 4, 16, 16], stream: RandomStream(seed: 26)))
+        let context = StepContext(step: 0, forward: ForwardContext(isTraining: true, stream: RandomStream(seed: 27)))
+        let out = try mavil(batch, context: context)
+        // The same view by hand: the video mask hides two of four frames; the decoder predicts
+        // 256 pixels a frame, scored on the hidden frames against the frames' pixels.
+        var timer = PartTimer()
+        let x = try mavil.inputs(batch)
+        let view = try mavil.maskedView(x, view: 0, context: context, timer: &timer)
+        #expect(view.encoded.video.shape == [2, 2, 16], "two visible frames, no class token")
+        let fused = mavil.towers.fusion(audio: view.encoded.audio, video: view.encoded.video, context: context.forward)
+        let prediction = mavil.videoDecoder(fused.video, mask: view.masks.video, context: context.forward)
+        #expect(prediction.shape == [2, 4, 256])
+        var total = 0.0
+        for b in 0..<2 {
+            for j in 0..<2 {
+                let f = Int(view.masks.video.masked.values[b * 2 + j])
+                for k in 0..<256 {
+                    let d = Double(prediction.pointer[(b * 4 + f) * 256 + k] - batch.video!.pointer[(b * 4 + f) * 256 + k])
+                    total += d * d
+                }
+            }
+        }
+        #expect(abs(out.metrics["rec_video"]! - total / (4 * 256)) < 1e-4 * max(1, total / 1024))
+        let encoded = try mavil.encode(batch, modality: .video, context: .evaluation)
+        #expect(encoded.shape == [2, 4, 16])
+        expectClose(try mavil.retrievalFeatures(batch, tokens: encoded, modality: .video, context: .evaluation),
+                    noGrad { mavil.videoHead.proj(encoded.mean(axis: 1)) }, tolerance: 1e-5, "the head over every frame's token")
     }
 }

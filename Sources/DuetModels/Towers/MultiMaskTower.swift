@@ -37,6 +37,25 @@ extension LipReadingTower: MultiMaskTower {
     }
 }
 
+extension MultiMaskTower {
+    /// Tokens before the patch tokens in the blocks' output: 1 with a class token, else 0.
+    public var leadingTokens: Int { classToken == nil ? 0 : 1 }
+
+    /// The visible tokens of `clones` masked copies of `x` through the blocks, clone-major:
+    /// [clones·B, leadingTokens + K, D]; with no mask, every token of `x` ([B, leadingTokens + N, D]).
+    public func encodeVisible(_ x: Tensor, mask: TokenMask?, clones: Int = 1, context: ForwardContext) -> Tensor {
+        guard let mask else { return self(x, context: context) }
+        var kept = cloneTokens(x, clones: clones, mask: mask, context: context).gatheringTokens(mask.keep)
+        if let classToken { kept = classToken.prepend(to: kept) }
+        return encoder(kept, context: context)
+    }
+
+    /// The blocks' output without its leading tokens: [B, N, D].
+    public func droppingLeadingTokens(_ tokens: Tensor) -> Tensor {
+        leadingTokens == 0 ? tokens : tokens.narrowed(axis: 1, start: leadingTokens, length: tokens.shape[1] - leadingTokens)
+    }
+}
+
 extension EncoderTower {
     /// Every token of `x` (no mask) through the tower, keeping the blocks' FFN outputs; the
     /// class token, when the tower has one, stays first.

@@ -97,7 +97,7 @@ extension RunConfig {
             if model.video.frontEnd == .lipResNet {
                 try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
             }
-        case "data2vec2":
+        case "data2vec2", "mavil":
             if model.video.frontEnd == .lipResNet {
                 try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
             }

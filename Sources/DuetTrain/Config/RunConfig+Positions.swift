@@ -22,9 +22,9 @@ extension RunConfig {
         // RAVEn's audio tower reads one token a video frame; every other one reads patches.
         let audio = pretraining && objective.name == "raven"
             ? (axes: 1, module: "the filterbank-frame tower") : (axes: 2, module: "the patch tower")
-        // The lip-reading front-end is built by RAVEn, data2vec2 and fine-tuning; mae-image cuts frames in
+        // The lip-reading front-end is built by RAVEn, data2vec2, MAViL and fine-tuning; mae-image cuts frames in
         // patches; every other video tower reads tubelets.
-        let video = model.video.frontEnd == .lipResNet && (!pretraining || ["raven", "data2vec2"].contains(objective.name))
+        let video = model.video.frontEnd == .lipResNet && (!pretraining || ["raven", "data2vec2", "mavil"].contains(objective.name))
             ? (axes: 1, module: "the lip-reading tower")
             : pretraining && objective.name == "mae-image" ? (axes: 2, module: "the frame tower") : (axes: 3, module: "the tubelet tower")
         var tables: [PositionTable] = []
