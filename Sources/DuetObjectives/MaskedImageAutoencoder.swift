@@ -41,9 +41,9 @@ public struct MaskedImageAutoencoder: PretrainingObjective {
     /// The batch's frames at the stride, as images, after checking the clip fits the model.
     public func frames(_ batch: ObjectiveBatch) throws(ObjectiveError) -> Tensor {
         guard let video = batch.video else { throw .missingModality(objective: name, modality: "video") }
-        guard case let .image(c, h, w, _) = mae.encoder.grid, video.rank == 5, video.shape[1] == c, video.shape[3] == h,
+        guard case let .image(c, h, w, _) = mae.grid, video.rank == 5, video.shape[1] == c, video.shape[3] == h,
               video.shape[4] == w, video.shape[2] % frameStride == 0 else {
-            let expected = mae.encoder.grid.inputShape(batch: video.shape[0])
+            let expected = mae.grid.inputShape(batch: video.shape[0])
             throw .shapeMismatch(objective: name, what: "video (frames every \(frameStride))",
                                  expected: [expected[0], expected[1], frameStride * max(1, (video.rank == 5 ? video.shape[2] : 1) / frameStride)] + expected.suffix(2),
                                  got: video.shape)

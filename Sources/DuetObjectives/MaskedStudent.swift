@@ -1,5 +1,6 @@
-// The objectives whose trained model is one MAE encoder over one modality (`mae-audio`, `mae-video`
+// The objectives whose trained model is one encoder over one modality (`mae-audio`, `mae-video`
 // and the students of `mvd`, `distill-audio` and `mimco`): how they read their input and encode it.
+// The encoder is a ViT (MAE's) or, for video, RAVEn's lip-reading tower (one token a frame).
 import DuetModels
 import DuetNN
 import DuetTensor
@@ -8,7 +9,10 @@ public protocol MaskedStudent: PretrainingObjective {
     /// The modality the encoder reads.
     var modality: Modality { get }
     /// The encoder the objective trains, run on the visible tokens in training.
-    var encoder: MAEEncoder { get }
+    var encoder: any MultiMaskTower { get }
+    /// The encoder's tokens as patches of its input (whole frames for the lip-reading tower):
+    /// the input's shape, the decoders' positions and the reconstruction targets.
+    var grid: TokenGrid { get }
     var masking: any MaskingStrategy { get }
 }
 
@@ -20,10 +24,7 @@ extension MaskedStudent {
     public func encode(_ batch: ObjectiveBatch, modality: Modality, context: ForwardContext) throws(ObjectiveError) -> Tensor {
         guard modality == self.modality else { throw .cannotEncode(objective: name, modality: modality.rawValue) }
         let x = try studentInput(batch)
-        return noGrad {
-            let tokens = encoder(x, mask: nil, context: context)
-            return encoder.hasClassToken ? tokens.narrowed(axis: 1, start: 1, length: encoder.grid.tokens) : tokens
-        }
+        return noGrad { encoder.droppingLeadingTokens(encoder(x, context: context)) }
     }
 
     /// The step's mask for the batch `x`, from the stream `mask.<modality>`: a student and
@@ -34,6 +35,6 @@ extension MaskedStudent {
 
     /// The batch's input of the encoder's modality, checked against its token grid.
     func studentInput(_ batch: ObjectiveBatch) throws(ObjectiveError) -> Tensor {
-        try batch.input(modality, grid: encoder.grid, objective: name)
+        try batch.input(modality, grid: grid, objective: name)
     }
 }

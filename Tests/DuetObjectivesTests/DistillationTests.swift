@@ -80,7 +80,7 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
         let context = Self.context()
         let out = try mvd(ObjectiveBatch(video: x), context: context)
         let mask = mvd.masking.mask(batch: 2, stream: context.stream("mask.video"))
-        let latent = noGrad { mvd.encoder(x, mask: mask, context: context.forward) }
+        let latent = noGrad { mvd.encoder.encodeVisible(x, mask: mask, context: context.forward) }
         var expected = 0.0
         for target in mvd.targets {
             let raw: Tensor
@@ -105,6 +105,58 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
         // The student store holds the student and both decoders, never a teacher.
         #expect(mvd.store["decoder_img.head.weight"]?.shape == [12, 16] && mvd.store["decoder_vid.head.weight"]?.shape == [16, 16])
         #expect(mvd.store["down_img.weight"] != nil && mvd.store["cls_token"] == nil)
+    }
+
+    /// RAVEn's lip-reading tower as the student (one token a frame over a grid of whole frames):
+    /// the image teacher's patch tokens of every frame are averaged into that frame's target, the
+    /// hidden frames are zeroed in the student's input and scored, as with a ViT student.
+    @Test func lipReadingStudentLearnsFramePooledImageTargets() throws {
+        let frames = TokenGrid.video(channels: 1, frames: 4, height: 8, width: 8, tubelet: 1, patch: 8)
+        let store = ParameterStore(seed: 5)
+        let size = TransformerSize(dim: 16, depth: 1, heads: 2, mlpRatio: 1)
+        let imageTeacher = try Self.teacher(Self.frame, dim: 12, seed: 6)
+        let mvd = MaskedVideoDistillation(
+            name: "mvd", modality: .video, store: store, grid: frames, encoderSize: size, decoderSize: size,
+            teachers: [("img", imageTeacher, .framePooled, 1)], masking: TimeSpanMasking(tokens: 4, ratio: 0.5, spanLength: 1),
+            normalizeTargets: false) { b in
+            LipReadingTower(b.scope("video_encoder"), frames: 4, size: size, resnet: ResNetOptions.autoAVSR.width(4))
+        }
+        store.finalize()
+        let x = Tensor.randomNormal([2, 1, 4, 8, 8], stream: RandomStream(seed: 7))
+        let context = Self.context()
+        let out = try mvd(ObjectiveBatch(video: x), context: context)
+        // Frame t of clip b: the mean of the teacher's 4 patch tokens of that frame alone.
+        let targets = mvd.targets[0].features(of: x, layerNorm: false)
+        #expect(targets.shape == [2, 4, 12])
+        for b in 0..<2 {
+            for t in 0..<4 {
+                let frame = x.narrowed(axis: 0, start: b, length: 1).narrowed(axis: 2, start: t, length: 1).reshaped([1, 1, 8, 8])
+                let mean = noGrad { imageTeacher.features(frame, through: nil).mean(axis: 1) }
+                for c in 0..<12 { #expect(abs(targets.pointer[(b * 4 + t) * 12 + c] - mean.pointer[c]) < 1e-5) }
+            }
+        }
+        let mask = mvd.masking.mask(batch: 2, stream: context.stream("mask.video"))
+        let latent = noGrad { mvd.encoder.encodeVisible(x, mask: mask, context: context.forward) }
+        #expect(latent.shape == [2, 2, 16], "two visible frames a clip, no class token")
+        let pred = noGrad { mvd.targets[0].decoder(latent, mask: mask, context: context.forward) }
+        let goal = targets.gatheringTokens(mask.masked)
+        var sum = 0.0
+        for i in 0..<goal.count {
+            let d = abs(Double(pred.pointer[i] - goal.pointer[i]))
+            sum += d < 1 ? 0.5 * d * d : d - 0.5
+        }
+        #expect(abs(Double(out.loss.item) - sum / Double(goal.count)) < 1e-5)
+        #expect(try mvd.encode(ObjectiveBatch(video: x), modality: .video, context: .evaluation).shape == [2, 4, 16])
+        // mae-video with the same student: each hidden frame's 64 pixels reconstructed.
+        let maeStore = ParameterStore(seed: 8)
+        let mae = MaskedAutoencoder(modality: .video, store: maeStore, grid: frames, encoderSize: size, decoderSize: size,
+                                    masking: TimeSpanMasking(tokens: 4, ratio: 0.5, spanLength: 1), normalizeTargets: false) { b in
+            LipReadingTower(b.scope("video_encoder"), frames: 4, size: size, resnet: ResNetOptions.autoAVSR.width(4))
+        }
+        maeStore.finalize()
+        #expect(!mae.decoder.hasClassToken && mae.targets(x).shape == [2, 4, 64])
+        let maeLoss = try mae(ObjectiveBatch(video: x), context: context)
+        #expect(maeLoss.loss.item.isFinite && maeLoss.loss.item > 0)
     }
 
     @Test func mvdGradientsPassFiniteDifferences() throws {
@@ -172,7 +224,7 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
         let out = try mimco(ObjectiveBatch(video: x), context: context)
         let mask = mimco.masking.mask(batch: 3, stream: context.stream("mask.video"))
         let target = mimco.teacher.features(x)
-        let pred = noGrad { mimco.decoder.allTokens(mimco.encoder(x, mask: mask, context: context.forward), mask: mask, context: context.forward) }
+        let pred = noGrad { mimco.decoder.allTokens(mimco.encoder.encodeVisible(x, mask: mask, context: context.forward), mask: mask, context: context.forward) }
         /// −log softmax of row i's cosine/τ against the candidates, at i, averaged over rows.
         func infoNCE(_ p: [[Float]], _ t: [[Float]]) -> Double {
             func unit(_ v: [Float]) -> [Double] { let n = sqrt(v.reduce(0) { $0 + Double($1 * $1) }); return v.map { Double($0) / n } }

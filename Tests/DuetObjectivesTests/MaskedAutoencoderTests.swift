@@ -24,7 +24,7 @@ import DuetTensor
         let out = try mae(ObjectiveBatch(audio: x), context: context)
         // Recompute by hand: same mask (same stream), loss over hidden patches only.
         let mask = mae.masking.mask(batch: 2, stream: context.stream("mask.audio"))
-        let pred = noGrad { mae.decoder(mae.encoder(x, mask: mask, context: context.forward), mask: mask, context: context.forward) }
+        let pred = noGrad { mae.decoder(mae.encoder.encodeVisible(x, mask: mask, context: context.forward), mask: mask, context: context.forward) }
         let target = mae.targets(x)
         var total = 0.0
         for b in 0..<2 {

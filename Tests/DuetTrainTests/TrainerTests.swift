@@ -101,7 +101,7 @@ struct TrainerTests {
         (config.model.video.frames, config.model.video.size, config.model.video.patch, config.model.video.color) = (4, 16, 8, .gray)
         let trainer = try makeTrainer(config)
         let mae = try #require(trainer.objective as? MaskedAutoencoder)
-        #expect(mae.masking is TubeMasking && mae.encoder.grid.tokens == 8)
+        #expect(mae.masking is TubeMasking && mae.grid.tokens == 8)
         #expect(try trainer.trainStep().loss.isFinite)
     }
 

@@ -35,15 +35,16 @@ public struct DistilledMaskedAutoencoder: DistillationObjective {
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
-        let x = try batch.input(mae.modality, grid: mae.encoder.grid, objective: name)
+        let x = try batch.input(mae.modality, grid: mae.grid, objective: name)
         let mask = mae.drawMask(x, context: context)
         let (latent, aligned) = encode(x, mask: mask, context: context.forward)
         let prediction = mae.decoder(latent, mask: mask, context: context.forward)
         let pixel = mseLoss(prediction, mae.targets(x), mask: mask.maskedFlags())
         // DMAE compares every token the two encoders run, the class token too when both have one.
-        let bothClass = mae.encoder.hasClassToken && teacher.hasClassToken
+        let studentClass = mae.encoder.leadingTokens == 1
+        let bothClass = studentClass && teacher.hasClassToken
         let target = teacher.features(x, keep: mask.keep, classToken: bothClass).l2Normalized()
-        let student = bothClass || !mae.encoder.hasClassToken ? aligned : aligned.narrowed(axis: 1, start: 1, length: mask.keep.count)
+        let student = bothClass || !studentClass ? aligned : aligned.narrowed(axis: 1, start: 1, length: mask.keep.count)
         let feature = smoothL1Loss(projection(student).l2Normalized(), target, beta: 0)
         let loss = pixel + feature * distillationWeight
         return ObjectiveOutput(loss: loss, metrics: ["loss": Double(loss.item), "loss_pixel": Double(pixel.item),
@@ -58,16 +59,16 @@ public struct DistilledMaskedAutoencoder: DistillationObjective {
     }
 
     public func teacherPasses(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> [(name: String, run: () -> Tensor)] {
-        let x = try batch.input(mae.modality, grid: mae.encoder.grid, objective: name)
+        let x = try batch.input(mae.modality, grid: mae.grid, objective: name)
         let mask = mae.drawMask(x, context: context)
-        let both = mae.encoder.hasClassToken && teacher.hasClassToken
+        let both = mae.encoder.leadingTokens == 1 && teacher.hasClassToken
         return [("teacher", { teacher.features(x, keep: mask.keep, classToken: both) })]
     }
 
     /// The student encoder run by hand to keep block `studentBlock`'s output: (the normalised
     /// last tokens for the decoder, the aligned block's tokens).
     func encode(_ x: Tensor, mask: TokenMask, context: ForwardContext) -> (latent: Tensor, aligned: Tensor) {
-        var tokens = mae.encoder.embed(x).gatheringTokens(mask.keep)
+        var tokens = mae.encoder.cloneTokens(x, clones: 1, mask: mask, context: context).gatheringTokens(mask.keep)
         if let classToken = mae.encoder.classToken { tokens = classToken.prepend(to: tokens) }
         var aligned = tokens
         for (index, block) in mae.encoder.encoder.blocks.enumerated() {

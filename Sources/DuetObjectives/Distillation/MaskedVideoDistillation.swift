@@ -11,8 +11,10 @@ public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
     public let name: String
     public let modality: MaskedAutoencoder.Modality
     public let store: ParameterStore
-    /// MVD's student encoder: no class token, fixed sine-cosine positions, a final norm.
-    public let encoder: MAEEncoder
+    /// MVD's student encoder: a ViT with no class token, fixed sine-cosine positions and a final
+    /// norm, or the lip-reading tower.
+    public let encoder: any MultiMaskTower
+    public let grid: TokenGrid
     public let targets: [TeacherTarget]
     public let masking: any MaskingStrategy
     /// LayerNorm (no affine, eps 1e-6) on the teachers' features (MVD's --norm_feature).
@@ -23,13 +25,16 @@ public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
     public init(name: String, modality: MaskedAutoencoder.Modality, store: ParameterStore, grid: TokenGrid,
                 encoderSize: TransformerSize, decoderSize: TransformerSize,
                 teachers: [(name: String, teacher: any FrozenTeacher, alignment: TeacherTarget.Alignment, weight: Float)],
-                masking: any MaskingStrategy, normalizeTargets: Bool, dropPath: Float = 0) {
+                masking: any MaskingStrategy, normalizeTargets: Bool, dropPath: Float = 0,
+                tower: (@Sendable (ParameterBuilder) -> any MultiMaskTower)? = nil) {
         precondition(!teachers.isEmpty, "masked feature distillation needs a teacher")
         precondition(masking.tokens == grid.tokens, "masking over \(masking.tokens) tokens for a grid of \(grid.tokens)")
         self.name = name
         self.modality = modality
         self.store = store
-        encoder = MAEEncoder(store.builder, grid: grid, size: encoderSize, classToken: false, dropPath: dropPath)
+        self.grid = grid
+        encoder = tower.map { $0(store.builder) }
+            ?? MAEEncoder(store.builder, grid: grid, size: encoderSize, classToken: false, dropPath: dropPath)
         targets = teachers.map {
             TeacherTarget(name: $0.name, teacher: $0.teacher, alignment: $0.alignment,
                           decoder: FeatureDecoder(store.builder, suffix: $0.name, encoderDim: encoderSize.dim, grid: grid,
@@ -43,7 +48,7 @@ public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
         let x = try studentInput(batch)
         let mask = drawMask(x, context: context)
-        let latent = encoder(x, mask: mask, context: context.forward)
+        let latent = encoder.droppingLeadingTokens(encoder.encodeVisible(x, mask: mask, context: context.forward))
         var loss: Tensor?
         var metrics: [String: Double] = [:]
         for target in targets {

@@ -11,7 +11,8 @@ import DuetTensor
 public struct MimCo: DistillationObjective, MaskedStudent {
     public let modality: MaskedAutoencoder.Modality
     public let store: ParameterStore
-    public let encoder: MAEEncoder
+    public let encoder: any MultiMaskTower
+    public let grid: TokenGrid
     public let decoder: FeatureDecoder
     public let teacher: TeacherEncoder
     public let masking: any MaskingStrategy
@@ -27,6 +28,7 @@ public struct MimCo: DistillationObjective, MaskedStudent {
         precondition(temperature > 0, "temperature must be positive")
         self.modality = modality
         self.store = store
+        self.grid = grid
         encoder = MAEEncoder(store.builder, grid: grid, size: encoderSize, classToken: false, dropPath: dropPath)
         decoder = FeatureDecoder(store.builder, suffix: "feat", encoderDim: encoderSize.dim, grid: grid, size: decoderSize,
                                  targetDim: teacher.dim)
@@ -40,7 +42,7 @@ public struct MimCo: DistillationObjective, MaskedStudent {
         let x = try studentInput(batch)
         let mask = drawMask(x, context: context)
         let target = teacher.features(x)
-        let prediction = decoder.allTokens(encoder(x, mask: mask, context: context.forward), mask: mask, context: context.forward)
+        let prediction = decoder.allTokens(encoder.encodeVisible(x, mask: mask, context: context.forward), mask: mask, context: context.forward)
         let patch = contrastiveLoss(prediction.gatheringTokens(mask.masked), target.gatheringTokens(mask.masked))
         let image = contrastiveLoss(prediction.mean(axis: 1).reshaped([1, x.shape[0], teacher.dim]),
                                     noGrad { target.mean(axis: 1) }.reshaped([1, x.shape[0], teacher.dim]))

@@ -1,6 +1,7 @@
 // One teacher of a masked-feature-distillation student: the frozen encoder, how its tokens line up
-// with the student's (the same tokens, per-frame tokens of every tubelet-th frame, or one token a
-// frame shared by the tubelets of its time step), and the decoder that predicts them.
+// with the student's (the same tokens, per-frame tokens of every tubelet-th frame, one token a
+// frame shared by the tubelets of its time step, or a frame's tokens pooled for a student with one
+// token a frame), and the decoder that predicts them.
 import DuetModels
 import DuetNN
 import DuetTensor
@@ -17,6 +18,9 @@ public struct TeacherTarget: Sendable {
         /// target is the target of each of the student's `tokensPerStep` tubelets of the step
         /// (the student's tokens are time-major).
         case sharedPerStep(framesPerStep: Int, tokensPerStep: Int)
+        /// An image teacher sees every frame; the mean of a frame's patch tokens is the target
+        /// of a student with one token a frame (the lip-reading tower).
+        case framePooled
     }
 
     /// `img`, `vid` or `aud`: names the decoder's parameters and the loss in the metrics.
@@ -43,6 +47,8 @@ public struct TeacherTarget: Sendable {
             case .sameTokens: tokens = teacher.features(x, through: nil)
             case .framesEvery(let stride):
                 tokens = VideoFrames.regrouped(teacher.features(VideoFrames.sampled(x, stride: stride), through: nil), clips: x.shape[0])
+            case .framePooled:
+                tokens = teacher.features(VideoFrames.sampled(x, stride: 1), through: nil).mean(axis: 1).reshaped([x.shape[0], x.shape[2], teacher.dim])
             case let .sharedPerStep(framesPerStep, tokensPerStep):
                 tokens = Self.sharedPerStep(teacher.features(x, through: nil), framesPerStep: framesPerStep, tokensPerStep: tokensPerStep)
             }

@@ -79,9 +79,6 @@ extension RunConfig {
         switch objective.name {
         case "mae-audio":
             try path["model.audio.tokens"].require(model.audio.tokens == .patches, "mae-audio reads patches, got \(model.audio.tokens.rawValue)")
-        case "mae-video":
-            try path["model.video.front_end"].require(model.video.frontEnd == .tubelets,
-                                                     "mae-video reads tubelets, got \(model.video.frontEnd.rawValue)")
         case "raven":
             try path["model.audio.tokens"].require(model.audio.tokens == .frames,
                 "raven aligns audio and video frame by frame: use frames (one audio token per video time step)")
@@ -97,7 +94,8 @@ extension RunConfig {
             if model.video.frontEnd == .lipResNet {
                 try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
             }
-        case "data2vec2", "mavil":
+        case "data2vec2", "mavil", "mae-video", "mvd":
+            // Their video tower may be the lip-reading tower (one token a frame).
             if model.video.frontEnd == .lipResNet {
                 try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
             }

@@ -22,9 +22,9 @@ extension RunConfig {
         // RAVEn's audio tower reads one token a video frame; every other one reads patches.
         let audio = pretraining && objective.name == "raven"
             ? (axes: 1, module: "the filterbank-frame tower") : (axes: 2, module: "the patch tower")
-        // The lip-reading front-end is built by RAVEn, data2vec2, MAViL and fine-tuning; mae-image cuts frames in
-        // patches; every other video tower reads tubelets.
-        let video = model.video.frontEnd == .lipResNet && (!pretraining || ["raven", "data2vec2", "mavil"].contains(objective.name))
+        // The lip-reading front-end is built by RAVEn, data2vec2, MAViL, mae-video, mvd and
+        // fine-tuning; mae-image cuts frames in patches; every other video tower reads tubelets.
+        let video = model.video.frontEnd == .lipResNet && (!pretraining || ["raven", "data2vec2", "mavil", "mae-video", "mvd"].contains(objective.name))
             ? (axes: 1, module: "the lip-reading tower")
             : pretraining && objective.name == "mae-image" ? (axes: 2, module: "the frame tower") : (axes: 3, module: "the tubelet tower")
         var tables: [PositionTable] = []
@@ -38,8 +38,10 @@ extension RunConfig {
         case "data2vec2":
             break  // Its decoder is convolutional and has no positions.
         default:
-            // model.decoder decodes every tower the objective trains (MAViL's decoders both).
-            let axes = max(used.audio ? audio.axes : 0, used.video ? video.axes : 0)
+            // model.decoder decodes every tower the objective trains (MAViL's decoders both); a
+            // video decoder's grid is 3-D, whole frames (tubelet 1) for a lip-reading tower too.
+            let videoDecoderAxes = objective.name == "mae-image" ? 2 : 3
+            let axes = max(used.audio ? audio.axes : 0, used.video ? videoDecoderAxes : 0)
             tables.append(PositionTable(key: "model.decoder.dim", width: model.decoder.dim, axes: axes, module: "the decoder"))
         }
         return tables

@@ -19,7 +19,8 @@ extension ObjectiveFactory {
                                           normalizeTargets: config.objective.normPixLoss, dropPath: Float(video.dropPath))
         case "mvd", "distill-audio":
             let modality: MaskedAutoencoder.Modality = config.objective.name == "mvd" ? .video : .audio
-            let grid = tokenGrid(for: config, modality: modality)
+            let grid = modality == .audio ? tokenGrid(for: config, modality: .audio) : videoTokenGrid(for: config)
+            let lipStudent = modality == .video && config.model.video.frontEnd == .lipResNet
             var teachers: [(name: String, teacher: any FrozenTeacher, alignment: TeacherTarget.Alignment, weight: Float)] = []
             if modality == .audio, let path = keys.audioTeacher {
                 let teacher = try TeacherLoading.load(path, key: "audio_teacher", grid: grid, tower: .audio, block: keys.teacherBlock, config: config)
@@ -28,7 +29,8 @@ extension ObjectiveFactory {
             if modality == .video, let path = keys.imageTeacher {
                 let teacher = try TeacherLoading.load(path, key: "image_teacher", grid: frameGrid(config), tower: .video,
                                                       block: keys.teacherBlock, config: config)
-                teachers.append(("img", teacher, .framesEvery(config.model.video.tubelet), Float(keys.imageLossWeight)))
+                let alignment: TeacherTarget.Alignment = lipStudent ? .framePooled : .framesEvery(config.model.video.tubelet)
+                teachers.append(("img", teacher, alignment, Float(keys.imageLossWeight)))
             }
             if modality == .video, let path = keys.videoTeacher {
                 let (teacher, alignment) = try TeacherLoading.loadVideoTeacher(path, key: "video_teacher", block: keys.teacherBlock, config: config)
@@ -38,8 +40,8 @@ extension ObjectiveFactory {
             let dropPath = modality == .audio ? config.model.audio.dropPath : config.model.video.dropPath
             return MaskedVideoDistillation(name: config.objective.name, modality: modality, store: store, grid: grid,
                                            encoderSize: size(tower), decoderSize: decoderSize, teachers: teachers,
-                                           masking: masking(for: config, grid: grid), normalizeTargets: keys.normTargets,
-                                           dropPath: Float(dropPath))
+                                           masking: studentMasking(for: config, grid: grid), normalizeTargets: keys.normTargets,
+                                           dropPath: Float(dropPath), tower: modality == .video ? videoTowerBuilder(for: config) : nil)
         case "dmae", "mimco":
             let modality: MaskedAutoencoder.Modality = keys.modality == .audio ? .audio : .video
             let grid = tokenGrid(for: config, modality: modality)

@@ -7,14 +7,14 @@ import DuetObjectives
 extension ObjectiveFactory {
     static func makeMAViL(for config: RunConfig, store: ParameterStore) throws(ConfigError) -> any PretrainingObjective {
         let options = config.objective.mavil
-        let (audioGrid, videoGrid) = (tokenGrid(for: config, modality: .audio), mavilVideoGrid(for: config))
+        let (audioGrid, videoGrid) = (tokenGrid(for: config, modality: .audio), videoTokenGrid(for: config))
         let audioMasking = RandomMasking(tokens: audioGrid.tokens, ratio: Float(options.audioMaskRatio))
         // One token a frame: whole frames are hidden in time spans (RAVEn's and data2vec's
         // masking of a frame sequence); tubelets are hidden at random, as MAViL does.
         let videoMasking: any MaskingStrategy = config.model.video.frontEnd == .lipResNet
             ? TimeSpanMasking(tokens: videoGrid.tokens, ratio: Float(options.videoMaskRatio), spanLength: config.masking.spanLength)
             : RandomMasking(tokens: videoGrid.tokens, ratio: Float(options.videoMaskRatio))
-        let videoTower = mavilVideoTower(for: config)
+        let videoTower = videoTowerBuilder(for: config)
         let dropPath = (Float(config.model.audio.dropPath), Float(config.model.video.dropPath))
         let (audioSize, videoSize) = (size(config.model.audio.transformer), size(config.model.video.transformer))
         if options.stage == 1 {
@@ -34,21 +34,5 @@ extension ObjectiveFactory {
                            fusionDepth: options.fusionDepth, decoderSize: size(config.model.decoder), teacher: teacher.towers,
                            teacherStore: teacher.store, audioMasking: audioMasking, videoMasking: videoMasking, dropPath: dropPath,
                            videoTower: videoTower)
-    }
-
-    /// MAViL's video tokens: tubelets, or with `front_end: lip_resnet` whole frames (one token a
-    /// frame: tubelet 1, the patch the frame), whose pixels the decoder reconstructs.
-    static func mavilVideoGrid(for config: RunConfig) -> TokenGrid {
-        let video = config.model.video
-        guard video.frontEnd == .lipResNet else { return tokenGrid(for: config, modality: .video) }
-        return .video(channels: video.color.channels, frames: video.frames, height: video.size, width: video.size, tubelet: 1,
-                      patch: video.size)
-    }
-
-    /// The lip-reading tower when the config asks for it (nil: the tubelet ViT).
-    static func mavilVideoTower(for config: RunConfig) -> (@Sendable (ParameterBuilder) -> any MultiMaskTower)? {
-        guard config.model.video.frontEnd == .lipResNet else { return nil }
-        let dropPath = Float(config.model.video.dropPath)
-        return { b in lipReadingTower(b, config: config, dropPath: dropPath) }
     }
 }

@@ -16,10 +16,11 @@ public enum ObjectiveFactory {
             let modality: MaskedAutoencoder.Modality = config.objective.name == "mae-audio" ? .audio : .video
             let tower: TransformerConfig = modality == .audio ? config.model.audio.transformer : config.model.video.transformer
             let dropPath = modality == .audio ? config.model.audio.dropPath : config.model.video.dropPath
-            let grid = tokenGrid(for: config, modality: modality)
+            let grid = modality == .audio ? tokenGrid(for: config, modality: .audio) : videoTokenGrid(for: config)
             objective = MaskedAutoencoder(
                 modality: modality, store: store, grid: grid, encoderSize: size(tower), decoderSize: size(config.model.decoder),
-                masking: masking(for: config, grid: grid), normalizeTargets: config.objective.normPixLoss, dropPath: Float(dropPath))
+                masking: studentMasking(for: config, grid: grid), normalizeTargets: config.objective.normPixLoss,
+                dropPath: Float(dropPath), tower: modality == .video ? videoTowerBuilder(for: config) : nil)
         case "mavil":
             objective = try makeMAViL(for: config, store: store)
         case "data2vec2":
@@ -49,6 +50,22 @@ public enum ObjectiveFactory {
         }
     }
 
+    /// The video tower's tokens as a grid: tubelets, or with `front_end: lip_resnet` whole frames
+    /// (one token a frame: tubelet 1, the patch the frame), whose pixels a decoder reconstructs.
+    public static func videoTokenGrid(for config: RunConfig) -> TokenGrid {
+        let video = config.model.video
+        guard video.frontEnd == .lipResNet else { return tokenGrid(for: config, modality: .video) }
+        return .video(channels: video.color.channels, frames: video.frames, height: video.size, width: video.size, tubelet: 1,
+                      patch: video.size)
+    }
+
+    /// The lip-reading tower when the config asks for it (nil: the tubelet ViT).
+    static func videoTowerBuilder(for config: RunConfig) -> (@Sendable (ParameterBuilder) -> any MultiMaskTower)? {
+        guard config.model.video.frontEnd == .lipResNet else { return nil }
+        let dropPath = Float(config.model.video.dropPath)
+        return { b in lipReadingTower(b, config: config, dropPath: dropPath) }
+    }
+
     /// Filterbanks are one-channel images `frames × mels` (time down, frequency across, as
     /// AudioMAE); videos `C × T × size × size` in tubelets.
     public static func tokenGrid(for config: RunConfig, modality: MaskedAutoencoder.Modality) -> TokenGrid {
@@ -61,6 +78,14 @@ public enum ObjectiveFactory {
             return .video(channels: video.color.channels, frames: video.frames, height: video.size, width: video.size,
                           tubelet: video.tubelet, patch: video.patch)
         }
+    }
+
+    /// A one-modality student's masking: `config.masking` over `grid`, except that a lip-reading
+    /// tower (one token a frame) hides `masking.ratio` of its frames in time spans of
+    /// `masking.span_length`, as its 3-D stem would see through single hidden frames.
+    static func studentMasking(for config: RunConfig, grid: TokenGrid) -> any MaskingStrategy {
+        guard config.model.video.frontEnd == .lipResNet, case .video = grid else { return masking(for: config, grid: grid) }
+        return TimeSpanMasking(tokens: grid.tokens, ratio: Float(config.masking.ratio), spanLength: config.masking.spanLength)
     }
 
     /// The generator `config.masking` describes over `grid`; `RunConfig.validate` has ruled out

@@ -33,7 +33,7 @@ public enum TeacherCheckpoint {
         guard saved.objective.name == "mavil" else {
             throw failure(spec, "\(checkpoint.stateFile.path) is a \(saved.objective.name) run; MAViL stage 2 needs a mavil checkpoint")
         }
-        let grids = (ObjectiveFactory.tokenGrid(for: saved, modality: .audio), ObjectiveFactory.mavilVideoGrid(for: saved))
+        let grids = (ObjectiveFactory.tokenGrid(for: saved, modality: .audio), ObjectiveFactory.videoTokenGrid(for: saved))
         guard grids.0 == audioGrid, grids.1 == videoGrid else {
             throw failure(spec, "the teacher's token grids \(grids) differ from this run's (\(audioGrid), \(videoGrid)); "
                 + "use the teacher's model.audio / model.video input sizes")
@@ -43,7 +43,7 @@ public enum TeacherCheckpoint {
                                  audioSize: ObjectiveFactory.size(saved.model.audio.transformer),
                                  videoSize: ObjectiveFactory.size(saved.model.video.transformer),
                                  fusionDepth: saved.objective.mavil.fusionDepth,
-                                 videoTower: ObjectiveFactory.mavilVideoTower(for: saved))
+                                 videoTower: ObjectiveFactory.videoTowerBuilder(for: saved))
         store.finalize()
         let prefixes = ["audio_encoder.", "video_encoder.", "fusion."]
         do {

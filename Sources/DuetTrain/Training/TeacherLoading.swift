@@ -55,8 +55,8 @@ enum TeacherLoading {
             }
             try TowerLookup.load(store, prefix: TowerLookup.prefix(.video), from: weights, source: source)
             let teacher = try TowerTeacher(file: file.path, tower: tower, store: store, through: block)
-            let grid = ObjectiveFactory.tokenGrid(for: config, modality: .video)
-            return (teacher, .sharedPerStep(framesPerStep: student.tubelet, tokensPerStep: grid.tokensPerStep))
+            let grid = ObjectiveFactory.videoTokenGrid(for: config)
+            return (teacher, .sharedPerStep(framesPerStep: config.videoFramesPerStep, tokensPerStep: grid.tokensPerStep))
         } catch let error as ConfigError {
             throw error
         } catch {
