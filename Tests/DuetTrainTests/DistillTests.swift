@@ -122,6 +122,21 @@ import DuetTestSupport
         let student = try trainedRun(config, "mvd-raven-student")
         defer { try? FileManager.default.removeItem(at: student.url) }
         #expect(try metricsRecords(student.metricsFile).allSatisfy { $0["loss_vid"]!.isFinite })
+        // A lip-reading student of the same tower with BRAVEn's targets: one target a frame, the
+        // block outputs' mean (one block here) normalised per channel over the clip's frames.
+        var lip = config
+        (lip.model.video.frontEnd, lip.model.video.resnetWidth, lip.objective.distill.videoTeacherTargets) = (.lipResNet, 4, .braven)
+        let lipStudent = try #require(try ObjectiveFactory.makeObjective(for: lip) as? MaskedVideoDistillation)
+        #expect(lipStudent.targets[0].alignment == .sharedPerStep(framesPerStep: 1, tokensPerStep: 1))
+        #expect(lipStudent.grid.tokens == 6 && lipStudent.masking is TimeSpanMasking)
+        let braven = lipStudent.targets[0].features(of: x, layerNorm: false)
+        #expect(braven.shape == [2, 6, 16])
+        for (b, channel) in [(0, 0), (1, 9)] {
+            let values = (0..<6).map { Double(frames.pointer[(b * 6 + $0) * 16 + channel]) }
+            let mean = values.reduce(0, +) / 6
+            let std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 6 + 1e-5).squareRoot()
+            for t in 0..<6 { #expect(abs(Double(braven.pointer[(b * 6 + t) * 16 + channel]) - (values[t] - mean) / std) < 1e-4) }
+        }
         // A student reading other frames than the tower read stops, naming the key and the setting.
         var other = config
         other.model.video.frames = 4

@@ -8,6 +8,11 @@ public enum StudentModality: String, ConfigChoice, Sendable {
     case audio, video
 }
 
+/// What a lip-reading video teacher hands `mvd` (`objective.video_teacher_targets`).
+public enum VideoTeacherTargets: String, ConfigChoice, Sendable {
+    case features, braven
+}
+
 public struct DistillConfig: ConfigSection, Equatable, Sendable {
     /// MVD's image teacher: a timm-format image ViT or a Duet `mae-image` run, checkpoint or
     /// model.safetensors; it sees every tubelet-th frame.
@@ -26,6 +31,10 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
     public var studentBlock: Int? = nil
     /// LayerNorm without affine parameters on the teachers' features (MVD's --norm_feature).
     public var normTargets = false
+    /// mvd with a lip-reading video teacher: `features` (the block's output, MVD's) or `braven`
+    /// (the mean of the blocks' outputs up to it, each channel normalised over time: the targets
+    /// a BRAVEn teacher was itself trained to predict).
+    public var videoTeacherTargets = VideoTeacherTargets.features
     /// MVD's image_teacher_loss_weight and video_teacher_loss_weight.
     public var imageLossWeight = 1.0
     public var videoLossWeight = 1.0
@@ -46,6 +55,7 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
         [.init("image_teacher", \.imageTeacher), .init("video_teacher", \.videoTeacher), .init("audio_teacher", \.audioTeacher),
          .init("teacher_heads", \.teacherHeads), .init("teacher_block", \.teacherBlock),
          .init("student_block", \.studentBlock), .init("norm_targets", \.normTargets),
+         .init("video_teacher_targets", \.videoTeacherTargets),
          .init("image_loss_weight", \.imageLossWeight), .init("video_loss_weight", \.videoLossWeight),
          .init("distill_weight", \.distillWeight), .init("temperature", \.temperature),
          .init("image_level_weight", \.imageLevelWeight), .init("modality", \.modality), .init("frame_stride", \.frameStride)]

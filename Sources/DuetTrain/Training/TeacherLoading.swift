@@ -54,7 +54,8 @@ enum TeacherLoading {
                 throw failure(path, key: key, "\(file.path) holds no video tower")
             }
             try TowerLookup.load(store, prefix: TowerLookup.prefix(.video), from: weights, source: source)
-            let teacher = try TowerTeacher(file: file.path, tower: tower, store: store, through: block)
+            let teacher = try TowerTeacher(file: file.path, tower: tower, store: store, through: block,
+                                           blockAverage: config.objective.distill.videoTeacherTargets == .braven)
             let grid = ObjectiveFactory.videoTokenGrid(for: config)
             return (teacher, .sharedPerStep(framesPerStep: config.videoFramesPerStep, tokensPerStep: grid.tokensPerStep))
         } catch let error as ConfigError {
