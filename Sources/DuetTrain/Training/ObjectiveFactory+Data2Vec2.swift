@@ -15,7 +15,8 @@ extension ObjectiveFactory {
             let tower = modality == .audio ? config.model.audio.transformer : config.model.video.transformer
             let dropPath = Float(modality == .audio ? config.model.audio.dropPath : config.model.video.dropPath)
             let lipReading = modality == .video && config.model.video.frontEnd == .lipResNet
-            let grid = tokenGrid(for: config, modality: modality)
+            // Whole frames for the lip-reading tower (its input, one token a frame), else tubelets.
+            let grid = modality == .audio ? tokenGrid(for: config, modality: .audio) : videoTokenGrid(for: config)
             let video = config.model.video
             // Student and teacher are built by the same code, so their names and order agree; the
             // teacher has no stochastic depth (it runs in training mode for batch statistics).
@@ -30,7 +31,7 @@ extension ObjectiveFactory {
                 return (encoder, decoder)
             }
             let student = build(store.builder, dropPath: dropPath), teacher = build(teacherStore.builder, dropPath: 0)
-            let input = lipReading ? [1, video.frames, video.size, video.size] : Array(grid.inputShape(batch: 1).dropFirst())
+            let input = Array(grid.inputShape(batch: 1).dropFirst())
             let masking = lipReading
                 ? TimeSpanMasking(tokens: video.frames, ratio: Float(d2v.videoMaskRatio), spanLength: config.masking.spanLength)
                 : data2vec2Masking(config, grid: grid)
