@@ -50,9 +50,6 @@ public struct MAEEncoder: Sendable {
     /// The kept tokens (class token first when there is one) through the blocks: [B, (1 +) K, D].
     /// With no mask, every token. (The class token's position row is zero, as in MAE.)
     public func callAsFunction(_ x: Tensor, mask: TokenMask?, context: ForwardContext) -> Tensor {
-        var tokens = embed(x)
-        if let mask { tokens = tokens.gatheringTokens(mask.keep) }
-        if let classToken { tokens = classToken.prepend(to: tokens) }
-        return encoder(tokens, context: context)
+        encodeVisible(x, mask: mask, context: context)
     }
 }

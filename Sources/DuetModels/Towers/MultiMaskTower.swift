@@ -28,12 +28,9 @@ extension LipReadingTower: MultiMaskTower {
     public func cloneTokens(_ x: Tensor, clones: Int, mask: TokenMask, context: ForwardContext) -> Tensor {
         let batch = x.shape[0] * clones
         precondition(mask.batch == batch && mask.tokens == x.shape[2], "a mask of \(mask.batch)×\(mask.tokens) for \(clones) clones of \(x.shape)")
-        var flags = [Bool](repeating: false, count: batch * mask.tokens)
-        for row in 0..<batch {
-            for j in 0..<mask.masked.count { flags[row * mask.tokens + Int(mask.masked.values[row * mask.masked.count + j])] = true }
-        }
+        let hidden = FrameMask(flags: mask.maskedFlags().scalars.map { $0 != 0 }, batch: batch, steps: mask.tokens)
         let cloned = clones > 1 ? Tensor.concat(Array(repeating: x, count: clones), axis: 0) : x
-        return tokens(FrameMask(flags: flags, batch: batch, steps: mask.tokens).zeroing(cloned, timeAxis: 2), context: context)
+        return tokens(hidden.zeroing(cloned, timeAxis: 2), context: context)
     }
 }
 

@@ -56,6 +56,13 @@ extension RunConfig {
         return abs(exact - exact.rounded()) < 1e-9 && exact >= 1 ? Int(exact.rounded()) : nil
     }
 
+    /// Whether the run builds RAVEn's lip-reading tower for its video: `front_end: lip_resnet`
+    /// and a fine-tuning task or an objective that can take it (the others read tubelets or frames).
+    var buildsLipReadingTower: Bool {
+        model.video.frontEnd == .lipResNet
+            && (task != nil || ["raven", "data2vec2", "mavil", "mae-video", "mvd"].contains(objective.name))
+    }
+
     /// Video frames per time step of the video tower: 1 for the lip-reading front-end, the
     /// tubelet's length for a ViT.
     public var videoFramesPerStep: Int { model.video.frontEnd == .lipResNet ? 1 : model.video.tubelet }
@@ -91,16 +98,11 @@ extension RunConfig {
             let steps = model.video.frames / videoFramesPerStep
             try path["model.audio.frames"].require(model.audio.frames == steps * videoFramesPerStep * perFrame,
                 "must be \(steps * videoFramesPerStep * perFrame) (model.video.frames \(model.video.frames) × \(perFrame) filterbank frames a video frame), got \(model.audio.frames)")
-            if model.video.frontEnd == .lipResNet {
-                try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
-            }
-        case "data2vec2", "mavil", "mae-video", "mvd":
-            // Their video tower may be the lip-reading tower (one token a frame).
-            if model.video.frontEnd == .lipResNet {
-                try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
-            }
         default:
             break
+        }
+        if buildsLipReadingTower {
+            try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
         }
     }
 }

@@ -24,7 +24,7 @@ extension RunConfig {
             ? (axes: 1, module: "the filterbank-frame tower") : (axes: 2, module: "the patch tower")
         // The lip-reading front-end is built by RAVEn, data2vec2, MAViL, mae-video, mvd and
         // fine-tuning; mae-image cuts frames in patches; every other video tower reads tubelets.
-        let video = model.video.frontEnd == .lipResNet && (!pretraining || ["raven", "data2vec2", "mavil", "mae-video", "mvd"].contains(objective.name))
+        let video = buildsLipReadingTower
             ? (axes: 1, module: "the lip-reading tower")
             : pretraining && objective.name == "mae-image" ? (axes: 2, module: "the frame tower") : (axes: 3, module: "the tubelet tower")
         var tables: [PositionTable] = []
