@@ -27,7 +27,8 @@ stage() { printf '\n== %s ==\n' "$*"; }
 # A run's resolved config.yaml (every key, as duet wrote it) as key.path=value lines, then the
 # keys that fix the pretrained video tower and its input: all of model.video but drop_path (a
 # fine-tuning choice), RAVEn's LayerScale (the blocks have ls1 / ls2 only with it), and the frame
-# rate, window and decode size (the fine-tunes read frames exactly as the pretraining did).
+# rate, window, decode size and per-clip centring (the fine-tunes read frames exactly as the
+# pretraining did).
 tower_sets() {
     awk 'match($0, /^ */) { level = RLENGTH / 2 }
          /^ *[A-Za-z0-9_]+:/ {
@@ -35,7 +36,7 @@ tower_sets() {
              path[level] = key; full = path[0]; for (i = 1; i <= level; i++) full = full "." path[i]
              if (value != "") print full "=" value
          }' "$1" \
-        | grep -E '^(model\.video\.|objective\.raven\.layer_scale=|data\.(fps|clip_seconds|decode_size)=)' \
+        | grep -E '^(model\.video\.|objective\.raven\.layer_scale=|data\.(fps|clip_seconds|decode_size|video_norm)=)' \
         | grep -v '^model\.video\.drop_path='
 }
 accuracy() {  # the test accuracy a fine-tuning run's evaluation wrote, in %

@@ -180,6 +180,7 @@ public final class SampleReader {
         let y = training ? cropRandom.integer(1, below: clip.height - crop.height + 1) : (clip.height - crop.height) / 2
         let mirrored = training && a.flipProbability > 0 && random.derived(Draw.flip.rawValue).uniform(0) < a.flipProbability
         var out = Self.cut(clip, to: CropRegion(x: x, y: y, width: crop.width, height: crop.height), mirrored: mirrored)
+        if o.video.centredOverTime { out = out.centredOverTime() }
         if training {
             out = out.photometricallyJittered(contrast: a.videoContrast, brightness: a.videoBrightness,
                                               random: random.derived(Draw.photometric.rawValue))

@@ -25,12 +25,17 @@ public struct VideoFormat: Sendable, Equatable {
     public var size: FrameSize
     public var crop: FrameSize?
     public var normalization: PixelNormalization
+    /// After the crop, every pixel minus its mean over the clip's frames (`VideoClip.centredOverTime`),
+    /// in training and evaluation alike.
+    public var centredOverTime = false
 
-    public init(pixelFormat: PixelFormat, size: FrameSize, crop: FrameSize? = nil, normalization: PixelNormalization) {
+    public init(pixelFormat: PixelFormat, size: FrameSize, crop: FrameSize? = nil, normalization: PixelNormalization,
+                centredOverTime: Bool = false) {
         self.pixelFormat = pixelFormat
         self.size = size
         self.crop = crop
         self.normalization = normalization
+        self.centredOverTime = centredOverTime
     }
 
     /// Lip reading as AV-HuBERT and RAVEn prepare it: gray 96×96 mouth regions cut to 88×88,

@@ -57,6 +57,13 @@ import Testing
             VideoOptions(frameRate: 25, size: FrameSize(width: 32, height: 32), pixelFormat: .gray, normalization: .lipReading),
             window: TimeWindow(start: 0.2, duration: 0.6))
         #expect(try whole.centerCropped(width: 24, height: 24).values == s.video?.values)
+
+        // data.video_norm clip_mean: the same centre crop, each pixel's mean over the clip removed.
+        var centring = TestCorpus.options(mode: .evaluation)
+        centring.video.centredOverTime = true
+        let centred = try AudioVisualDataset(manifest: manifest, options: centring).makeReader().sample(0, epoch: 0, seed: 0)
+        #expect(centred.video == s.video?.centredOverTime())
+        #expect(centred.video != s.video)
     }
 
     @Test func audioOnlyVideoOnlyAndRGB() throws {

@@ -58,6 +58,30 @@ import Testing
         #expect(factors.count > 10)
     }
 
+    @Test func centringOverTimeRemovesEachPixelsClipMean() {
+        // Value (t, c, y, x) = t·1000 + c·100 + y·10 + x, plus a frame-dependent wobble on pixel 5
+        // so that the residuals differ between pixels.
+        var clip = Self.clip(frames: 4)
+        let size = clip.frameSize
+        let wobble: [Float] = [3, -1, 4, -6]
+        for t in 0..<4 { clip.values[t * size + 5] += wobble[t] }
+        let out = clip.centredOverTime()
+        #expect(out.shape == clip.shape)
+        // Over frames 0…3 the mean of t·1000 is 1500; the static part c·100 + y·10 + x cancels.
+        for t in 0..<4 {
+            for i in stride(from: 0, to: size, by: 5) where i != 5 {
+                #expect(out.values[t * size + i] == Float(t * 1000) - 1500)
+            }
+            #expect(out.values[t * size + 5] == Float(t * 1000) - 1500 + wobble[t])  // the wobble's mean is 0
+        }
+        // Two speakers whose faces differ by a fixed image give the same centred clip.
+        var other = clip
+        for i in other.values.indices { other.values[i] += Float(i % size) * 0.5 }
+        #expect(other.centredOverTime() == out)
+        let empty = VideoClip(values: [], frameCount: 0, channels: 1, height: 2, width: 2, timestamps: [], frameRate: 25)
+        #expect(empty.centredOverTime() == empty)
+    }
+
     @Test func flipMirrorsEveryRow() {
         let flipped = Self.clip().horizontallyFlipped()
         #expect(Array(flipped.values[0..<8]) == [7, 6, 5, 4, 3, 2, 1, 0])

@@ -146,6 +146,18 @@ struct ConfigTests {
                 == "test.yaml:2: data.synthetic_clips: must be one of all, words, sentences, got 'sentence' (did you mean sentences?)")
     }
 
+    @Test func videoNormReachesTheDatasetInTrainingAndEvaluation() throws {
+        let plain = try RunConfig(yaml: "name: x\n")
+        #expect(plain.data.videoNorm == .dataset)
+        #expect(!LoaderBatchSource.datasetOptions(for: plain, training: true).video.centredOverTime)
+        let centred = try RunConfig(yaml: "name: x\n", overrides: ["data.video_norm=clip_mean"])
+        for training in [true, false] {
+            #expect(LoaderBatchSource.datasetOptions(for: centred, training: training).video.centredOverTime)
+        }
+        #expect(configError("data:\n  video_norm: clip\n")?.description
+                == "test.yaml:2: data.video_norm: must be one of dataset, clip_mean, got 'clip' (did you mean clip_mean?)")
+    }
+
     @Test func unlabelledSpeakersReadTheirOwnCorpus() throws {
         #expect(try RunConfig(yaml: "name: x\n").data.unlabelledSpeakers == 0)
         #expect(configError("data:\n  unlabelled_speakers: 3\n")?.description

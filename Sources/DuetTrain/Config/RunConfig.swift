@@ -406,6 +406,10 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
     /// Frames are decoded at this size and cut to model.video.size (random crops in training,
     /// the centre in evaluation), as lip reading cuts 88² from 96²; nil decodes at the tower's size.
     public var decodeSize: Int? = nil
+    /// `dataset`: frames normalised with the dataset's pixel mean and std only; `clip_mean`: then
+    /// every pixel minus its mean over the clip's frames (per-utterance mean normalisation, as
+    /// Kaldi's CMVN does for filterbanks), in pretraining, fine-tuning, probes and export alike.
+    public var videoNorm = VideoNorm.dataset
     /// The fraction of the training clips whose labels a fine-tuning run uses (a stratified,
     /// seeded subset: the label-deficient setting of data2vec keyword spotting).
     public var labelFraction = 1.0
@@ -419,6 +423,7 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
          .init("fps", \.fps), .init("mels", \.mels), .init("num_workers", \.numWorkers),
          .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction),
          .init("test_manifest", \.testManifest), .init("decode_size", \.decodeSize), .init("label_fraction", \.labelFraction),
+         .init("video_norm", \.videoNorm),
          .init("synthetic_clips", \.syntheticClips), .init("unlabelled_speakers", \.unlabelledSpeakers), .init("augment", \.augment)]
     }
 
@@ -442,6 +447,12 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
         try path["unlabelled_speakers"].require(unlabelledSpeakers == 0 || syntheticClips != .words,
                                                 "the unlabelled corpus holds sentences only; data.synthetic_clips is words")
     }
+}
+
+/// How frames are normalised beyond the dataset's pixel constants (`data.video_norm`).
+public enum VideoNorm: String, ConfigChoice, Sendable {
+    case dataset
+    case clipMean = "clip_mean"
 }
 
 // MARK: - Optimisation

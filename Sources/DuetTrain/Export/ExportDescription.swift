@@ -40,7 +40,7 @@ struct ExportDescription {
             return out
         case .video:
             let v = d.video
-            return [
+            var out: [String: Any] = [
                 "input": "frames [batch, channels, frames, height, width], pixel values scaled to [0, 1] then normalised",
                 "fps": d.fps, "num_frames": d.videoFrames, "clip_seconds": config.data.clipSeconds,
                 "pixel_format": v.pixelFormat == .gray ? "gray" : "rgb",
@@ -50,6 +50,10 @@ struct ExportDescription {
                                   "std": v.normalization.std.map(short)],
                 "padding": "zero frames after a clip shorter than num_frames",
             ]
+            if v.centredOverTime {
+                out["clip_centring"] = "after normalisation and crop, every pixel minus its mean over the clip's frames (before padding)"
+            }
+            return out
         }
     }
 

@@ -84,6 +84,7 @@ public final class LoaderBatchSource: BatchSource {
         let size = config.model.video.size, decoded = config.data.decodeSize ?? size
         let crop = decoded == size ? nil : size
         dataset.video = config.model.video.color == .gray ? .gray(size: decoded, crop: crop) : .rgb(size: decoded, crop: crop)
+        dataset.video.centredOverTime = config.data.videoNorm == .clipMean
         dataset.augmentation = training ? augmentation(config.data.augment) : .none
         return dataset
     }

@@ -27,7 +27,7 @@ enum TeacherLoading {
     /// MVD's video teacher: a ViT (a file's, or a Duet run's tubelet tower) on the student's own
     /// tokens, or a Duet run's lip-reading tower (RAVEn's, one token a frame) whose frames are
     /// shared by the student's tubelets of each time step. The lip tower must read the frames the
-    /// student reads (count, size, colour, rate and decode size), or the run stops here.
+    /// student reads (count, size, colour, rate, decode size and video_norm), or the run stops here.
     static func loadVideoTeacher(_ path: String, key: String, block: Int?,
                                  config: RunConfig) throws(ConfigError) -> (any FrozenTeacher, TeacherTarget.Alignment) {
         let (file, savedConfig) = try resolve(path, key: key)
@@ -42,6 +42,8 @@ enum TeacherLoading {
             ("data.decode_size", config.data.decodeSize ?? student.size, saved.data.decodeSize ?? teacher.size),
         ].filter { $0.1 != $0.2 }.map { "\($0.0) is \($0.1) here and \($0.2) in the teacher's run" }
             + (config.data.fps == saved.data.fps ? [] : ["data.fps is \(config.data.fps) here and \(saved.data.fps) in the teacher's run"])
+            + (config.data.videoNorm == saved.data.videoNorm ? []
+                : ["data.video_norm is \(config.data.videoNorm.rawValue) here and \(saved.data.videoNorm.rawValue) in the teacher's run"])
         guard mismatches.isEmpty else {
             throw failure(path, key: key, "the lip-reading tower must read the student's frames: " + mismatches.joined(separator: "; "))
         }
