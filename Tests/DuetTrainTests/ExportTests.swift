@@ -60,7 +60,10 @@ struct ExportTests {
     }
 
     @Test func exportsRAVEnLipReadingTowerWithItsRunningStatistics() throws {
-        let run = try trainedRun(tinyRAVEnConfig(steps: 2), "export-lip")
+        // Trained on frames centred over each clip, which config.json must tell the user.
+        var trained = tinyRAVEnConfig(steps: 2)
+        trained.data.videoNorm = .clipMean
+        let run = try trainedRun(trained, "export-lip")
         defer { try? FileManager.default.removeItem(at: run.url) }
         let parent = freshFolder("export-lip-out")
         defer { try? FileManager.default.removeItem(at: parent) }
@@ -108,6 +111,7 @@ struct ExportTests {
         #expect(preprocessing["fps"] as? Double == 25 && preprocessing["crop"] as? [Int] == [16, 16])
         let normalization = preprocessing["normalization"] as! [String: Any]
         #expect((normalization["mean"] as? [Double])?.count == 1 && (normalization["std"] as? [Double])?.count == 1)
+        #expect((preprocessing["clip_centring"] as? String)?.contains("minus its mean over the clip's frames") == true)
         let readme = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
         #expect(readme.contains("LipReadingEncoder(**config[\"model_args\"])") && readme.contains("strict=True")
             && readme.contains("model.eval()"))
