@@ -474,12 +474,15 @@ public struct OptimConfig: ConfigSection, Equatable, Sendable {
     public var eps = 1e-8
     /// SGD's momentum.
     public var momentum = 0.9
+    /// Sub-modules kept at their starting values (parameter-name prefixes, such as
+    /// `video_encoder.frontend`): a learning-rate scale of 0 (`FrozenParameters`).
+    public var frozen: [String] = []
 
     public init() {}
 
     public static var fields: [ConfigField<Self>] {
         [.init("name", \.name), .init("lr", \.lr), .init("betas", \.betas), .init("weight_decay", \.weightDecay),
-         .init("eps", \.eps), .init("momentum", \.momentum)]
+         .init("eps", \.eps), .init("momentum", \.momentum), .init("frozen", \.frozen)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -489,6 +492,9 @@ public struct OptimConfig: ConfigSection, Equatable, Sendable {
         try path["weight_decay"].requireNonNegative(weightDecay)
         try path["eps"].requirePositive(eps)
         try path["momentum"].requireFraction(momentum, openAbove: true)
+        for (index, prefix) in frozen.enumerated() {
+            try path["frozen"][index].require(!prefix.isEmpty && !prefix.hasSuffix("."), "must be a parameter-name prefix such as video_encoder.frontend, got '\(prefix)'")
+        }
     }
 }
 

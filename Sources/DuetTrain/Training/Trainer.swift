@@ -73,7 +73,11 @@ public final class Trainer {
         self.probe = probe
         self.run = run
         self.rank = rank
-        optimizer = try Self.makeOptimizer(config.optim, store: objective.store, lrScales: lrScales)
+        let scales: [String: Float]
+        do { scales = try FrozenParameters.scales(freezing: config.optim.frozen, in: objective.store, merging: lrScales) } catch {
+            throw .config(error)
+        }
+        optimizer = try Self.makeOptimizer(config.optim, store: objective.store, lrScales: scales)
         schedule = Self.makeSchedule(config)
         var notes: [String] = []
         if let checkpoint {
