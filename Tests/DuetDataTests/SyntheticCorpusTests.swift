@@ -66,13 +66,6 @@ private func lines(_ path: String) throws -> [String] {
                 let first = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 let second = String(decoding: other, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 #expect(first.dropFirst() == second.dropFirst(), "\(name)")
-            } else if name.hasSuffix(".mp4") {
-                // Seen on the 2026-12 Intel machine (AVX-512, FFmpeg 5.1, x264 164): the encoded
-                // bytes of some clips differ between writes of the same rendered frames (the
-                // rendering itself is checked below to be identical); the cause is not found yet.
-                withKnownIssue("H.264 bytes are not reproducible on every processor", isIntermittent: true) {
-                    #expect(bytes == other, "\(name) differs between two runs with the same seed")
-                }
             } else {
                 #expect(bytes == other, "\(name) differs between two runs with the same seed")
             }
