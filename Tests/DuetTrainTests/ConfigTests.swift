@@ -276,7 +276,7 @@ struct ConfigTests {
         #expect(configError(file, overrides: ["model.decoder.dim=96", "optim.eps=1e-6"])?.description
                 == "test.yaml:5: optim.lr: must be positive, got -1.0")
         #expect(configError("optim:\n  zz: 1\n", overrides: ["optim.lr=1e-3"])?.description
-                == "test.yaml:2: unknown key optim.zz; valid keys here: name, lr, betas, weight_decay, eps, momentum")
+                == "test.yaml:2: unknown key optim.zz; valid keys here: name, lr, betas, weight_decay, eps, momentum, frozen")
     }
 
     @Test func malformedOverridesSayWhy() {
