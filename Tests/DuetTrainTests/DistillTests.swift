@@ -147,6 +147,12 @@ import DuetTestSupport
         } catch {
             #expect(error.description.contains("objective.video_teacher") && error.description.contains("model.video.frames is 4 here and 6"))
         }
+        // So does one whose frames are centred over each clip while the tower's were not.
+        var centred = config
+        centred.data.videoNorm = .clipMean
+        #expect { try ObjectiveFactory.makeObjective(for: centred) } throws: { error in
+            "\(error)".contains("data.video_norm is clip_mean here and dataset in the teacher's run")
+        }
     }
 
     @Test func mismatchedOrMissingTeachersStopBeforeTraining() throws {
