@@ -49,7 +49,9 @@ public struct RAVEn: PretrainingObjective {
         precondition(store.parameters.allSatisfy { $0.name.hasPrefix("audio_encoder.") || $0.name.hasPrefix("video_encoder.") },
                      "RAVEn's towers must be built under audio_encoder and video_encoder")
         let b = store.builder
-        videoToAudio = Predictor(b.scope("predictor_v2a"), inFeatures: video.dim, outFeatures: audio.dim, steps: steps,
+        let filterbankWidth = audioInput[1] / steps * audioInput[2]
+        videoToAudio = Predictor(b.scope("predictor_v2a"), inFeatures: video.dim,
+                                 outFeatures: options.videoToAudioTargets == .filterbank ? filterbankWidth : audio.dim, steps: steps,
                                  size: predictors.videoToAudio)
         audioToAudio = Predictor(b.scope("predictor_a2a"), inFeatures: audio.dim, outFeatures: audio.dim, steps: steps,
                                  size: predictors.audioToAudio)

@@ -13,6 +13,8 @@ extension RAVEn {
         /// Per time step, [B, steps, D]: the teachers' targets and the three predictions.
         public var audioTargets: Tensor
         public var videoTargets: Tensor
+        /// What the video student predicts: `audioTargets`, or the normalised filterbank steps.
+        public var videoToAudioTargets: Tensor
         public var videoToAudio: Tensor
         public var audioToAudio: Tensor
         public var audioToVideo: Tensor
@@ -45,6 +47,7 @@ extension RAVEn {
         let (audioTargets, videoTargets) = clock.time(\.teachers) {
             noGrad { (targets(audioTeacher, a, padding, forwardContext), targets(videoTeacher, v, padding, forwardContext)) }
         }
+        let videoToAudioTargets = options.videoToAudioTargets == .filterbank ? noGrad { filterbankTargets(a) } : audioTargets
         // Students: the masked frames' inputs zeroed.
         var (audioStudent, videoStudent) = clock.time(\.students) {
             (studentTokens(audio, audioMask.zeroing(a, timeAxis: 2), padding, forwardContext),
@@ -59,7 +62,7 @@ extension RAVEn {
              audioToVideo(audioStudent, masked: audioFlags, context: forwardContext, keyPadding: predictorPadding))
         }
         let losses = clock.time(\.losses) {
-            (videoToAudio: maskedNegativeCosine(pV2A, audioTargets, videoMask),
+            (videoToAudio: maskedNegativeCosine(pV2A, videoToAudioTargets, videoMask),
              audioToAudio: maskedNegativeCosine(pA2A, audioTargets, audioMask),
              audioToVideo: maskedNegativeCosine(pA2V, videoTargets, audioMask))
         }
@@ -79,6 +82,7 @@ extension RAVEn {
         ]
         for (key, ms) in clock.milliseconds { metrics["time_\(key)_ms"] = ms }
         return Parts(videoMask: videoMask, audioMask: audioMask, audioTargets: audioTargets, videoTargets: videoTargets,
+                     videoToAudioTargets: videoToAudioTargets,
                      videoToAudio: pV2A, audioToAudio: pA2A, audioToVideo: pA2V, losses: losses, loss: loss, metrics: metrics)
     }
 
@@ -97,6 +101,13 @@ extension RAVEn {
         case .output: return tower.perStep(features.output)
         case .blockAverage: return tower.perStep(features.blockMean!).instanceNormOverTime()
         }
+    }
+
+    /// The filterbank [B, 1, frames, mels] as [B, steps, frames-per-step × mels], each channel
+    /// normalised over time as BRAVEn's targets are.
+    func filterbankTargets(_ a: Tensor) -> Tensor {
+        let b = a.shape[0]
+        return a.reshaped([b, steps, audioInput[1] / steps * audioInput[2]]).instanceNormOverTime()
     }
 
     func studentTokens(_ tower: any EncoderTower, _ x: Tensor, _ lengths: [Int]?, _ context: ForwardContext) -> Tensor {

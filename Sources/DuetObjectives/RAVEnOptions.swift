@@ -12,8 +12,18 @@ extension RAVEn {
         case blockAverage = "braven"
     }
 
+    /// What the video student predicts.
+    public enum VideoToAudioTargets: String, Sendable, Equatable, CaseIterable {
+        /// The audio teacher's targets (RAVEn, BRAVEn).
+        case teacher
+        /// The clip's own filterbank, each time step's frames side by side, instance-normalised
+        /// over time (LiRA's acoustic targets, Ma et al. 2021, reduced to the log-mel frames).
+        case filterbank
+    }
+
     public struct Options: Sendable, Equatable {
         public var targets = Targets.output
+        public var videoToAudioTargets = VideoToAudioTargets.teacher
         /// Each video frame starts a masked span with this probability (RAVEn: 0.2).
         public var maskProbability: Float = 0.2
         /// Frames per masked span (RAVEn: 3).

@@ -148,6 +148,32 @@ import DuetTestSupport
         #expect(parts.audioMask != parts.videoMask)
     }
 
+    @Test func filterbankTargetsAreTheClipsOwnNormalisedLogMelSteps() throws {
+        var options = RAVEn.Options()
+        options.videoToAudioTargets = .filterbank
+        let raven = Self.objective(options)
+        let batch = Self.batch()
+        let parts = try raven.forward(batch, context: Self.context)
+        // 6 steps of 4 frames × 8 mels: each step's 32 values side by side, each of the 32
+        // channels normalised over the 6 steps of its clip (recomputed here in Double).
+        #expect(parts.videoToAudio.shape == [3, 6, 32] && parts.videoToAudioTargets.shape == [3, 6, 32])
+        let a = batch.audio!
+        for (s, c) in [(0, 0), (1, 13), (2, 31)] {
+            let values = (0..<6).map { t in Double(a.pointer[s * 24 * 8 + (t * 4 + c / 8) * 8 + c % 8]) }
+            let mean = values.reduce(0, +) / 6
+            let std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 6 + 1e-5).squareRoot()
+            for t in 0..<6 {
+                #expect(abs(Double(parts.videoToAudioTargets.pointer[(s * 6 + t) * 32 + c]) - (values[t] - mean) / std) < 1e-4)
+            }
+        }
+        // The video student's loss is read against them; the audio student's are the teacher's as before.
+        let v2a = Self.cosineSum(parts.videoToAudio, parts.videoToAudioTargets, parts.videoMask)
+        #expect(abs(Double(parts.losses.videoToAudio.item) + v2a.0 / Double(v2a.1)) < 1e-5)
+        #expect(parts.audioTargets.shape == [3, 6, 16])
+        let a2a = Self.cosineSum(parts.audioToAudio, parts.audioTargets, parts.audioMask)
+        #expect(abs(Double(parts.losses.audioToAudio.item) + a2a.0 / Double(a2a.1)) < 1e-5)
+    }
+
     @Test func encodesEachModalityAndRefusesBadBatches() throws {
         let raven = Self.objective()
         let batch = Self.batch()

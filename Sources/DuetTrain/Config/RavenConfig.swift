@@ -11,8 +11,19 @@ public enum RavenTargets: String, ConfigChoice, Sendable {
     case braven
 }
 
+/// What the video student predicts.
+public enum RavenVideoToAudioTargets: String, ConfigChoice, Sendable {
+    /// The audio teacher's targets (RAVEn, BRAVEn).
+    case teacher
+    /// The clip's filterbank per time step, instance-normalised over time (LiRA's acoustic targets).
+    case filterbank
+}
+
 public struct RavenConfig: ConfigSection, Equatable, Sendable {
     public var targets = RavenTargets.raven
+    /// `teacher` (RAVEn) or `filterbank`: the video student regresses the clip's own log-mel
+    /// frames, as LiRA (Ma et al. 2021) regresses acoustic features from the lips.
+    public var videoToAudioTargets = RavenVideoToAudioTargets.teacher
     /// The teachers' EMA momentum at step 0, rising to 1 along a half cosine (RAVEn: 0.999).
     public var momentum = 0.999
     /// null: the video mask stretched over the audio masks the audio student (RAVEn); a number:
@@ -35,7 +46,7 @@ public struct RavenConfig: ConfigSection, Equatable, Sendable {
         [.init("targets", \.targets), .init("momentum", \.momentum), .init("audio_start_prob", \.audioStartProb),
          .init("predictor", \.predictor), .init("video_predictor_depth", \.videoPredictorDepth),
          .init("layer_scale", \.layerScale), .init("weight_v2a", \.weightV2A), .init("weight_a2a", \.weightA2A),
-         .init("weight_a2v", \.weightA2V)]
+         .init("weight_a2v", \.weightA2V), .init("video_to_audio_targets", \.videoToAudioTargets)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {

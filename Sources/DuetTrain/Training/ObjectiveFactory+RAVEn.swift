@@ -12,6 +12,7 @@ extension ObjectiveFactory {
         let framesPerStep = config.videoFramesPerStep
         var options = RAVEn.Options()
         options.targets = raven.targets == .braven ? .blockAverage : .output
+        options.videoToAudioTargets = raven.videoToAudioTargets == .filterbank ? .filterbank : .teacher
         options.maskProbability = Float(config.masking.startProb)
         options.spanLength = config.masking.spanLength
         options.audioMaskProbability = raven.audioStartProb.map(Float.init)
