@@ -61,7 +61,7 @@ stage "3/7 pretraining $PRETRAIN_CONFIG ($PRETRAIN_STEPS steps) on $corpus, with
 "$duet" pretrain --config "$PRETRAIN_CONFIG" "${PRETRAIN_SET[@]}" --run-dir "$runs/pretrain"
 mapfile -t tower < <(tower_sets "$runs/pretrain/config.yaml")
 for kv in "${tower[@]}"; do FINETUNE_SET+=(--set "$kv"); done
-echo "both fine-tunes build the pretrained video tower: ${tower[*]}"
+echo "the fine-tunes build the pretrained video tower: ${tower[*]}"
 
 stage "4/7 lip reading of single words with $LABEL_FRACTION of the labels, from the pretrained video encoder"
 "$duet" finetune --config "$FINETUNE_CONFIG" --init "$runs/pretrain/checkpoints/latest" \
@@ -73,7 +73,7 @@ stage "5/7 the same fine-tune from scratch (random initialisation, same seed, sa
 # Centring each clip's frames over time (data.video_norm: clip_mean) removes the speakers' faces
 # and lighting and keeps the lips' motion; from scratch it is the best 10 %-label recipe measured
 # here, better than the pretrained encoder (README, "Centring each clip over time").
-if grep -q '^data\.video_norm=clip_mean$' < <(tower_sets "$runs/pretrain/config.yaml"); then
+if [[ " ${tower[*]} " == *" data.video_norm=clip_mean "* ]]; then
     centred=""
     stage "6/7 skipped: the pretraining run already centred its frames, so the fine-tunes above did"
 else

@@ -66,7 +66,6 @@ final class VideoEncoder {
         source.deallocate()
     }
 
-    /// 4:2:0 for the lossy codecs (what players expect); for FFV1 the input's own layout, losslessly.
     /// x264's instruction sets on a processor with AVX-512: AVX2 and below. With its AVX-512
     /// routines (x264 164, Debian 12) the same frames gave other bytes from one write to the next on
     /// the 2026-12 Intel machine (and other bytes again under each `MALLOC_PERTURB_`, so they read
@@ -74,6 +73,7 @@ final class VideoEncoder {
     /// one set of bytes. Elsewhere x264 chooses as it always does (nil).
     static let x264CPUParams: String? = av_get_cpu_flags() & AV_CPU_FLAG_AVX512 != 0 ? "asm=AVX2" : nil
 
+    /// 4:2:0 for the lossy codecs (what players expect); for FFV1 the input's own layout, losslessly.
     static func pixelFormat(for s: VideoStreamSettings) -> AVPixelFormat {
         guard s.codec == .ffv1 else { return AV_PIX_FMT_YUV420P }
         return s.input == .gray ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_BGR0

@@ -49,7 +49,7 @@ public struct RAVEn: PretrainingObjective {
         precondition(store.parameters.allSatisfy { $0.name.hasPrefix("audio_encoder.") || $0.name.hasPrefix("video_encoder.") },
                      "RAVEn's towers must be built under audio_encoder and video_encoder")
         let b = store.builder
-        let filterbankWidth = audioInput[1] / steps * audioInput[2]
+        let filterbankWidth = Self.filterbankStepWidth(audioInput: audioInput, steps: steps)
         videoToAudio = Predictor(b.scope("predictor_v2a"), inFeatures: video.dim,
                                  outFeatures: options.videoToAudioTargets == .filterbank ? filterbankWidth : audio.dim, steps: steps,
                                  size: predictors.videoToAudio)
@@ -72,6 +72,9 @@ public struct RAVEn: PretrainingObjective {
         self.audioInput = audioInput
         self.videoInput = videoInput
     }
+
+    /// Filterbank values per time step, its frames side by side: the width of filterbank targets.
+    static func filterbankStepWidth(audioInput: [Int], steps: Int) -> Int { audioInput[1] / steps * audioInput[2] }
 
     public var checkpointedStores: [String: ParameterStore] { ["teacher": teacherStore] }
 

@@ -107,7 +107,7 @@ extension RAVEn {
     /// normalised over time as BRAVEn's targets are.
     func filterbankTargets(_ a: Tensor) -> Tensor {
         let b = a.shape[0]
-        return a.reshaped([b, steps, audioInput[1] / steps * audioInput[2]]).instanceNormOverTime()
+        return a.reshaped([b, steps, Self.filterbankStepWidth(audioInput: audioInput, steps: steps)]).instanceNormOverTime()
     }
 
     func studentTokens(_ tower: any EncoderTower, _ x: Tensor, _ lengths: [Int]?, _ context: ForwardContext) -> Tensor {
