@@ -32,7 +32,8 @@ struct TrainingProfile: Codable {
 enum TrainingBench {
     /// The line that says which OpenBLAS kernels and how many threads ran.
     static var machineLine: String {
-        "OpenBLAS kernels: \(BLASThreads.coreName)\(kernelSetOrigin), BLAS threads: \(BLASThreads.count), kernel threads: \(kernelThreadCount)"
+        "OpenBLAS kernels: \(BLASThreads.coreName)\(kernelSetOrigin), BLAS threads: \(BLASThreads.count), kernel threads: \(kernelThreadCount), "
+            + BLASThreadTimeout.describe(environment: ProcessInfo.processInfo.environment)
     }
 
     /// Names the kernel set OpenBLAS had chosen when the tool switched it (OpenBLASKernelSwitch).

@@ -39,3 +39,17 @@ struct BLASKernelChoiceTests {
         #expect(BLASKernelChoice.cpuFlags(cpuinfo: "/nonexistent/cpuinfo").isEmpty)
     }
 }
+
+struct BLASThreadTimeoutTests {
+    @Test func theSpinIsCutUnlessTheUserChose() {
+        #expect(BLASThreadTimeout.decide(environment: [:]) == "4")
+        #expect(BLASThreadTimeout.decide(environment: ["OPENBLAS_CORETYPE": "Haswell"]) == "4")
+        #expect(BLASThreadTimeout.decide(environment: ["OPENBLAS_THREAD_TIMEOUT": "20"]) == nil)
+        #expect(BLASThreadTimeout.decide(environment: ["DUET_OPENBLAS_AUTO": "0"]) == nil)
+    }
+
+    @Test func theBenchmarkNamesTheSpinItRanWith() {
+        #expect(BLASThreadTimeout.describe(environment: ["OPENBLAS_THREAD_TIMEOUT": "4"]).contains("2^4 cycles"))
+        #expect(BLASThreadTimeout.describe(environment: [:]).contains("default"))
+    }
+}

@@ -77,9 +77,10 @@ import DuetTestSupport
 
     @Test(arguments: [false, true])
     func tileProductMatchesLoops(wideTiles: Bool) {
-        // Rows off the six-row tile, columns off the 16 lanes (and with wide tiles, 32-column
-        // tiles, then a 16-column one, then the rest), and Aᵀ through swapped strides.
-        for (rows, cols, depth) in [(13, 37, 9), (14, 83, 11)] {
+        // Rows off the six-row tile (1, 2, 4 and 5 left over, and fewer than six in all), columns
+        // off the 16 lanes (and with wide tiles, 32-column tiles, then a 16-column one, then the
+        // rest), and Aᵀ through swapped strides.
+        for (rows, cols, depth) in [(13, 37, 9), (14, 83, 11), (16, 48, 7), (11, 32, 5), (4, 19, 3)] {
             let a = randomInput([rows, depth], seed: 10, requiresGrad: false), at = a.transposed()
             let b = randomInput([depth, cols], seed: 11, requiresGrad: false)
             let c = Tensor.full([rows, cols], 1), ct = Tensor.full([rows, cols], 1)
@@ -90,6 +91,23 @@ import DuetTestSupport
             let expected = Tensor.matmul(a, b) * 0.5 + 1
             expectClose(c, expected, tolerance: 1e-5, "A·B \(rows)×\(cols)")
             expectClose(ct, expected, tolerance: 1e-5, "(Aᵀ)ᵀ·B \(rows)×\(cols)")
+            let overwritten = Tensor.full([rows, cols], 7)
+            tileProduct(rows: rows, cols: cols, depth: depth, alpha: 0.5, a.pointer, aRowStride: depth, aColStride: 1,
+                        b.pointer, bRowStride: cols, overwritten.pointer, cRowStride: cols, accumulate: false, wideTiles: wideTiles)
+            expectClose(overwritten, Tensor.matmul(a, b) * 0.5, tolerance: 1e-5, "A·B \(rows)×\(cols) without accumulating")
+        }
+    }
+
+    @Test func queryBlocksAreEvenMultiplesOfSixWithinTheCacheBlock() {
+        #expect(queryBlockRows(196) == 42)
+        #expect(queryBlockRows(512) == 48)
+        #expect(queryBlockRows(48) == 48)
+        #expect(queryBlockRows(10) == 12)
+        for queries in 1...600 {
+            let rows = queryBlockRows(queries)
+            #expect(rows % 6 == 0 && rows <= attentionQueryBlock && rows > 0)
+            // No more blocks than the cache block itself would take.
+            #expect((queries + rows - 1) / rows == (queries + attentionQueryBlock - 1) / attentionQueryBlock)
         }
     }
 }

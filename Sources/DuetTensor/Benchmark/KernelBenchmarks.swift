@@ -19,7 +19,7 @@ public struct KernelTiming: Sendable, Codable {
 public enum KernelBenchmarks {
     /// Runs every kernel benchmark; `repeats` timed runs each after 3 warm-up runs.
     public static func run(repeats: Int = 10) -> [KernelTiming] {
-        [sgemm2048(repeats), linear(repeats), attentionW3(repeats), layerNorm(repeats), gelu(repeats)]
+        [sgemm2048(repeats), linear(repeats), attentionW1(repeats), attentionW3(repeats), layerNorm(repeats), gelu(repeats)]
     }
 
     /// Only the kernels whose names start with one of `prefixes` ("sgemm", "linear", ...).
@@ -27,7 +27,7 @@ public enum KernelBenchmarks {
         var results: [KernelTiming] = []
         if prefixes.contains("sgemm") { results.append(sgemm2048(repeats)) }
         if prefixes.contains("linear") { results.append(linear(repeats)) }
-        if prefixes.contains("attention") { results.append(attentionW3(repeats)) }
+        if prefixes.contains("attention") { results += [attentionW1(repeats), attentionW3(repeats)] }
         if prefixes.contains("layer norm") { results.append(layerNorm(repeats)) }
         if prefixes.contains("GELU") { results.append(gelu(repeats)) }
         return results
@@ -65,9 +65,23 @@ public enum KernelBenchmarks {
                             flops: 3 * 2 * Double(rows * inF * outF), sgemmOnlyMilliseconds: gemmMs)
     }
 
-    /// Attention W3: batch 8, 3 heads, 512 tokens, head dim 64, forward + backward of the sum.
+    /// Attention as W1 runs it, from a packed qkv projection: batch 16, 3 heads, 196 tokens, head
+    /// dim 64, forward + backward.
+    static func attentionW1(_ repeats: Int) -> KernelTiming {
+        attention(name: "W1", batch: 16, heads: 3, tokens: 196, headDim: 64, packed: true, repeats: repeats)
+    }
+
+    /// Attention W3: batch 8, 3 heads, 512 tokens, head dim 64, forward + backward.
     static func attentionW3(_ repeats: Int) -> KernelTiming {
-        let (b, h, n, d) = (8, 3, 512, 64)
+        attention(name: "W3", batch: 8, heads: 3, tokens: 512, headDim: 64, packed: false, repeats: repeats)
+    }
+
+    /// Fused attention forward + backward of the sum, beside sgemm alone on the six products per
+    /// head; `packed` takes q, k, v from one [B, N, 3·H·d] projection as a ViT block does.
+    private static func attention(name: String, batch b: Int, heads h: Int, tokens n: Int, headDim d: Int, packed: Bool,
+                                  repeats: Int) -> KernelTiming {
+        let qkv = Tensor.randomNormal([b, n, 3 * h * d], stream: RandomStream(seed: 5)).requiringGrad()
+        let packedOnes = Tensor.ones([b, n, h * d])
         let q = Tensor.randomNormal([b, h, n, d], stream: RandomStream(seed: 6)).requiringGrad()
         let k = Tensor.randomNormal([b, h, n, d], stream: RandomStream(seed: 7)).requiringGrad()
         let v = Tensor.randomNormal([b, h, n, d], stream: RandomStream(seed: 8)).requiringGrad()
@@ -75,8 +89,13 @@ public enum KernelBenchmarks {
         // The products attention cannot avoid: QKᵀ and PV forward, dV, dP, dQ, dK backward.
         let s = Tensor(uninitializedShape: [n, n]), o = Tensor(uninitializedShape: [n, d])
         let times = alternatingMedianMilliseconds(repeats: repeats, [{
-            q.grad = nil; k.grad = nil; v.grad = nil
-            Tensor.attention(q, k, v).backward(ones)
+            if packed {
+                qkv.grad = nil
+                Tensor.selfAttention(packed: qkv, heads: h).backward(packedOnes)
+            } else {
+                q.grad = nil; k.grad = nil; v.grad = nil
+                Tensor.attention(q, k, v).backward(ones)
+            }
         }, {
             for head in 0..<(b * h) {
                 let qh = q.pointer + head * n * d, kh = k.pointer + head * n * d, vh = v.pointer + head * n * d
@@ -89,7 +108,7 @@ public enum KernelBenchmarks {
             }
         }])
         let (ms, gemmMs) = (times[0], times[1])
-        return KernelTiming(name: "attention W3 8×3×512×64 fwd+bwd", milliseconds: ms,
+        return KernelTiming(name: "attention \(name) \(b)×\(h)×\(n)×\(d) fwd+bwd", milliseconds: ms,
                             flops: 12 * Double(b * h * n * n * d), sgemmOnlyMilliseconds: gemmMs)
     }
 

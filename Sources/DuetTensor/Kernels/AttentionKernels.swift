@@ -25,6 +25,16 @@ struct AttentionShape {
 /// in the 512 KB L2 through the backward pass; a multiple of the tile's six rows.
 let attentionQueryBlock = 48
 
+/// The rows of each query block for `queries` rows: as few blocks as `attentionQueryBlock` allows,
+/// evened out in multiples of six, so 196 queries run as 42, 42, 42, 42, 28 rather than four
+/// blocks of 48 and one of 4 (a block that short pays the tiles' loads and stores of dK and dV
+/// for a depth of 4).
+func queryBlockRows(_ queries: Int) -> Int {
+    let blocks = (queries + attentionQueryBlock - 1) / attentionQueryBlock
+    let even = (queries + blocks - 1) / max(blocks, 1)
+    return min(attentionQueryBlock, (even + 5) / 6 * 6)
+}
+
 /// out = softmax(q·kᵀ·scale + bias)·v per (batch, head); lse gets log Σ exp per query row
 /// ([B, H, N], contiguous). `bias` is [B, keys] (0 or −∞) or nil.
 func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLayout, k: UnsafePointer<Float>, _ kl: HeadLayout,
@@ -44,9 +54,10 @@ func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLa
             packTransposed(k + kl.offset(b, h), rowStride: kl.rowStride, rows: s.keys, cols: d, into: kt, paddedRows: mp)
             let qh = q + ql.offset(b, h), vh = v + vl.offset(b, h), oh = out + ol.offset(b, h)
             let lseh = lse + task * s.queries, biasRow = bias.map { $0 + b * s.keys }
+            let blockRows = queryBlockRows(s.queries)
             var r0 = 0
             while r0 < s.queries {
-                let rows = min(attentionQueryBlock, s.queries - r0)
+                let rows = min(blockRows, s.queries - r0)
                 tileProduct(rows: rows, cols: mp, depth: d, alpha: s.scale, qh + r0 * ql.rowStride, aRowStride: ql.rowStride,
                             aColStride: 1, kt, bRowStride: mp, scores, cRowStride: mp, accumulate: false)
                 for r in 0..<rows {
@@ -86,9 +97,10 @@ func attentionBackward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadL
                 (dvh + j * vl.rowStride).update(repeating: 0, count: d)
             }
             let lseh = lse + task * s.queries, biasRow = bias.map { $0 + b * s.keys }
+            let blockRows = queryBlockRows(s.queries)
             var r0 = 0
             while r0 < s.queries {
-                let rows = min(block, s.queries - r0)
+                let rows = min(blockRows, s.queries - r0)
                 let qb = qh + r0 * ql.rowStride, gb = gh + r0 * gl.rowStride
                 tileProduct(rows: rows, cols: mp, depth: d, alpha: s.scale, qb, aRowStride: ql.rowStride, aColStride: 1,
                             kt, bRowStride: mp, probs, cRowStride: mp, accumulate: false)
@@ -111,12 +123,19 @@ func attentionBackward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadL
 }
 
 /// dst[c, r] = src[r, c] for a [rows, cols] matrix with row stride; dst rows are `paddedRows`
-/// long and zero past `rows`.
+/// long and zero past `rows`. Sixteen source rows at a time, so each destination row gets a run
+/// of 16 consecutive stores while those rows stay in L1 (a row-by-row copy wrote every element
+/// to a different destination line).
 private func packTransposed(_ src: UnsafePointer<Float>, rowStride: Int, rows: Int, cols: Int,
                             into dst: UnsafeMutablePointer<Float>, paddedRows: Int) {
-    for r in 0..<rows {
-        let row = src + r * rowStride
-        for c in 0..<cols { dst[c * paddedRows + r] = row[c] }
+    var r0 = 0
+    while r0 < rows {
+        let band = min(16, rows - r0)
+        for c in 0..<cols {
+            let out = dst + c * paddedRows + r0, column = src + r0 * rowStride + c
+            for r in 0..<band { out[r] = column[r * rowStride] }
+        }
+        r0 += band
     }
     if paddedRows > rows {
         for c in 0..<cols { (dst + c * paddedRows + rows).update(repeating: 0, count: paddedRows - rows) }

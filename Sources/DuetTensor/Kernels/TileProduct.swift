@@ -36,13 +36,10 @@ func tileProduct(rows: Int, cols: Int, depth: Int, alpha: Float,
         }
         i += 6
     }
-    while i < rows {
-        var j = 0
-        while j < wide {
-            oneRowTile(depth: depth, alpha: alpha, a + i * aRowStride, aColStride, b + j, bRowStride, c + i * cRowStride + j, accumulate)
-            j += 16
-        }
-        i += 1
+    if i < rows && wide > 0 {
+        remainderRows(rows - i, cols: wide, depth: depth, alpha: alpha, a + i * aRowStride, aRowStride: aRowStride,
+                      aColStride: aColStride, b, bRowStride: bRowStride, c + i * cRowStride, cRowStride: cRowStride,
+                      accumulate: accumulate, wideTiles: wideTiles)
     }
     // Columns past the last multiple of 16 (head widths that are not): plain dot products.
     if wide < cols {
@@ -52,6 +49,39 @@ func tileProduct(rows: Int, cols: Int, depth: Int, alpha: Float,
                 for t in 0..<depth { s += a[i * aRowStride + t * aColStride] * b[t * bRowStride + j] }
                 let dst = c + i * cRowStride + j
                 dst.pointee = accumulate ? dst.pointee + alpha * s : alpha * s
+            }
+        }
+    }
+}
+
+/// The last `count` (< 6) rows of C through the six-row tiles: their A rows are copied under
+/// zero rows into a 6 × depth block and the six result rows land in scratch, whose first `count`
+/// rows are then stored. A one-row tile has a single chain of dependent FMAs, four cycles each:
+/// for the 4 rows that 196 tokens leave past 32 six-row groups it ran at a quarter of the tiles'
+/// rate, and attention's backward meets such rows in every query block.
+private func remainderRows(_ count: Int, cols: Int, depth: Int, alpha: Float,
+                           _ a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int,
+                           _ b: UnsafePointer<Float>, bRowStride: Int,
+                           _ c: UnsafeMutablePointer<Float>, cRowStride: Int, accumulate: Bool, wideTiles: Bool) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * depth + 6 * cols) { buffer in
+        let rowsOfA = buffer.baseAddress!, rowsOfC = rowsOfA + 6 * depth
+        for r in 0..<6 {
+            let dst = rowsOfA + r * depth
+            if r < count {
+                let src = a + r * aRowStride
+                for t in 0..<depth { dst[t] = src[t * aColStride] }
+            } else {
+                dst.update(repeating: 0, count: depth)
+            }
+        }
+        tileProduct(rows: 6, cols: cols, depth: depth, alpha: alpha, rowsOfA, aRowStride: depth, aColStride: 1,
+                    b, bRowStride: bRowStride, rowsOfC, cRowStride: cols, accumulate: false, wideTiles: wideTiles)
+        for r in 0..<count {
+            let src = rowsOfC + r * cols, dst = c + r * cRowStride
+            if accumulate {
+                for j in 0..<cols { dst[j] += src[j] }
+            } else {
+                dst.update(from: src, count: cols)
             }
         }
     }
@@ -135,17 +165,4 @@ private func sixRowWideTile(depth: Int, alpha: Float, _ a: UnsafePointer<Float>,
     store(r4, c + 4 * crs + 16, alpha: alpha, accumulate: accumulate)
     store(l5, c + 5 * crs, alpha: alpha, accumulate: accumulate)
     store(r5, c + 5 * crs + 16, alpha: alpha, accumulate: accumulate)
-}
-
-@inline(__always)
-private func oneRowTile(depth: Int, alpha: Float, _ a: UnsafePointer<Float>, _ acs: Int,
-                        _ b: UnsafePointer<Float>, _ brs: Int, _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
-    var c0 = Lanes()
-    var ap = a, bp = b
-    for _ in 0..<depth {
-        c0 = c0.addingProduct(Lanes(repeating: ap[0]), load(bp))
-        ap += acs
-        bp += brs
-    }
-    store(c0, c, alpha: alpha, accumulate: accumulate)
 }
