@@ -98,6 +98,38 @@ import DuetTestSupport
         }
     }
 
+    /// Backward from the probabilities forward kept and from probabilities recomputed out of the
+    /// log-sum-exp (the path of calls above `keptProbabilityLimit`), with a padding mask.
+    @Test func keptAndRecomputedProbabilitiesGiveTheSameGradients() {
+        let (b, h, n, d) = (2, 2, 53, 16)
+        let s = AttentionShape(batch: b, heads: h, queries: n, keys: n, headDim: d, scale: 0.25)
+        let layout = HeadLayout(batchStride: h * n * d, headStride: n * d, rowStride: d)
+        let q = randomInput([b, h, n, d], seed: 20, requiresGrad: false), k = randomInput([b, h, n, d], seed: 21, requiresGrad: false)
+        let v = randomInput([b, h, n, d], seed: 22, requiresGrad: false), g = randomInput([b, h, n, d], seed: 23, requiresGrad: false)
+        let bias = KeyPaddingMask(lengths: [53, 30], keys: n).additiveBias
+        var results: [[Tensor]] = []
+        for keep in [false, true] {
+            let out = Tensor.zeros([b, h, n, d]), lse = Tensor.zeros([b, h, n])
+            let kept = keep ? Tensor.zeros([b * h * n * s.paddedKeys]) : nil
+            let (dq, dk, dv) = (Tensor.zeros([b, h, n, d]), Tensor.zeros([b, h, n, d]), Tensor.zeros([b, h, n, d]))
+            bias.withUnsafeBufferPointer { biasP in
+                attentionForward(s, q: q.pointer, layout, k: k.pointer, layout, v: v.pointer, layout, out: out.pointer, layout,
+                                 lse: lse.pointer, bias: biasP.baseAddress, keptProbabilities: kept?.pointer)
+                attentionBackward(s, q: q.pointer, layout, k: k.pointer, layout, v: v.pointer, layout, g: g.pointer, layout,
+                                  lse: lse.pointer, bias: biasP.baseAddress, dq: dq.pointer, dk: dk.pointer, dv: dv.pointer,
+                                  keptProbabilities: kept.map { UnsafePointer($0.pointer) })
+            }
+            results.append([out, dq, dk, dv])
+        }
+        for (i, name) in ["out", "dq", "dk", "dv"].enumerated() {
+            expectClose(results[1][i], results[0][i], tolerance: 1e-5, name)
+        }
+        // Both match the composed reference.
+        let mask = KeyPaddingMask(lengths: [53, 30], keys: n)
+        let reference = valuesAndGradients([q, k, v]) { composed($0[0], $0[1], $0[2], mask: mask) }
+        expectClose(results[0][0], reference[0], tolerance: 1e-4, "out against composed")
+    }
+
     @Test func queryBlocksAreEvenMultiplesOfSixWithinTheCacheBlock() {
         #expect(queryBlockRows(196) == 42)
         #expect(queryBlockRows(512) == 48)

@@ -35,20 +35,27 @@ func queryBlockRows(_ queries: Int) -> Int {
     return min(attentionQueryBlock, (even + 5) / 6 * 6)
 }
 
+/// Score matrices of a call up to this many floats (16 MB) are kept from forward for backward,
+/// which then skips recomputing Q·Kᵀ and its exponentials (one product in seven): W1 keeps 7.8 MB
+/// a block. Longer sequences recompute, as flash attention does, so memory stays linear in N.
+let keptProbabilityLimit = 4 << 20
+
 /// out = softmax(q·kᵀ·scale + bias)·v per (batch, head); lse gets log Σ exp per query row
-/// ([B, H, N], contiguous). `bias` is [B, keys] (0 or −∞) or nil.
+/// ([B, H, N], contiguous). `bias` is [B, keys] (0 or −∞) or nil. With `keptProbabilities`
+/// ([B·H, N, paddedKeys]) the probabilities land there for `attentionBackward`.
 func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLayout, k: UnsafePointer<Float>, _ kl: HeadLayout,
                       v: UnsafePointer<Float>, _ vl: HeadLayout, out: UnsafeMutablePointer<Float>, _ ol: HeadLayout,
-                      lse: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?) {
+                      lse: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+                      keptProbabilities: UnsafeMutablePointer<Float>? = nil) {
     let mp = s.paddedKeys, d = s.headDim
     let perChunk = d * mp + attentionQueryBlock * mp
     let scratch = Tensor(uninitializedShape: [parallelChunkCount(s.batch * s.heads) * perChunk])
-    let p = UncheckedSendable((q, k, v, out, lse, bias, scratch.pointer))
+    let p = UncheckedSendable((q, k, v, out, lse, bias, scratch.pointer, keptProbabilities))
     // The ranges hold only the scratch's pointer: keep the tensor alive until they are done.
     defer { withExtendedLifetime(scratch) {} }
     parallelChunks(s.batch * s.heads) { chunk, tasks in
-        let (q, k, v, out, lse, bias, scratch) = p.value
-        let kt = scratch + chunk * perChunk, scores = kt + d * mp
+        let (q, k, v, out, lse, bias, scratch, kept) = p.value
+        let kt = scratch + chunk * perChunk
         for task in tasks {
             let b = task / s.heads, h = task % s.heads
             packTransposed(k + kl.offset(b, h), rowStride: kl.rowStride, rows: s.keys, cols: d, into: kt, paddedRows: mp)
@@ -58,6 +65,7 @@ func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLa
             var r0 = 0
             while r0 < s.queries {
                 let rows = min(blockRows, s.queries - r0)
+                let scores = kept.map { $0 + (task * s.queries + r0) * mp } ?? kt + d * mp
                 tileProduct(rows: rows, cols: mp, depth: d, alpha: s.scale, qh + r0 * ql.rowStride, aRowStride: ql.rowStride,
                             aColStride: 1, kt, bRowStride: mp, scores, cRowStride: mp, accumulate: false)
                 for r in 0..<rows {
@@ -72,25 +80,27 @@ func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLa
 }
 
 /// The gradients of `attentionForward` from the upstream gradient g (laid out as out), with the
-/// probabilities recomputed from lse. dq, dk, dv take the layouts of q, k, v.
+/// probabilities read from `keptProbabilities` or recomputed from lse. dq, dk, dv take the
+/// layouts of q, k, v.
 func attentionBackward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLayout, k: UnsafePointer<Float>, _ kl: HeadLayout,
                        v: UnsafePointer<Float>, _ vl: HeadLayout, g: UnsafePointer<Float>, _ gl: HeadLayout,
                        lse: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                       dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>) {
+                       dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                       keptProbabilities: UnsafePointer<Float>? = nil) {
     let mp = s.paddedKeys, d = s.headDim, block = attentionQueryBlock
     let perChunk = 2 * d * mp + 2 * block * mp
     let scratch = Tensor(uninitializedShape: [parallelChunkCount(s.batch * s.heads) * perChunk])
-    let p = UncheckedSendable((q, k, v, g, lse, bias, dq, dk, dv, scratch.pointer))
+    let p = UncheckedSendable((q, k, v, g, lse, bias, dq, dk, dv, scratch.pointer, keptProbabilities))
     // The ranges hold only the scratch's pointer: keep the tensor alive until they are done.
     defer { withExtendedLifetime(scratch) {} }
     parallelChunks(s.batch * s.heads) { chunk, tasks in
-        let (q, k, v, g, lse, bias, dq, dk, dv, scratch) = p.value
-        let kt = scratch + chunk * perChunk, vt = kt + d * mp, probs = vt + d * mp, dprobs = probs + block * mp
+        let (q, k, v, g, lse, bias, dq, dk, dv, scratch, kept) = p.value
+        let kt = scratch + chunk * perChunk, vt = kt + d * mp, dprobs = vt + d * mp + block * mp
         for task in tasks {
             let b = task / s.heads, h = task % s.heads
             let qh = q + ql.offset(b, h), kh = k + kl.offset(b, h), gh = g + gl.offset(b, h)
             let dqh = dq + ql.offset(b, h), dkh = dk + kl.offset(b, h), dvh = dv + vl.offset(b, h)
-            packTransposed(kh, rowStride: kl.rowStride, rows: s.keys, cols: d, into: kt, paddedRows: mp)
+            if kept == nil { packTransposed(kh, rowStride: kl.rowStride, rows: s.keys, cols: d, into: kt, paddedRows: mp) }
             packTransposed(v + vl.offset(b, h), rowStride: vl.rowStride, rows: s.keys, cols: d, into: vt, paddedRows: mp)
             for j in 0..<s.keys {
                 (dkh + j * kl.rowStride).update(repeating: 0, count: d)
@@ -102,12 +112,21 @@ func attentionBackward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadL
             while r0 < s.queries {
                 let rows = min(blockRows, s.queries - r0)
                 let qb = qh + r0 * ql.rowStride, gb = gh + r0 * gl.rowStride
-                tileProduct(rows: rows, cols: mp, depth: d, alpha: s.scale, qb, aRowStride: ql.rowStride, aColStride: 1,
-                            kt, bRowStride: mp, probs, cRowStride: mp, accumulate: false)
+                let probs: UnsafePointer<Float>
                 tileProduct(rows: rows, cols: mp, depth: d, alpha: 1, gb, aRowStride: gl.rowStride, aColStride: 1,
                             vt, bRowStride: mp, dprobs, cRowStride: mp, accumulate: false)
-                for r in 0..<rows {
-                    scoreGradientRow(probs + r * mp, dprobs + r * mp, count: s.keys, bias: biasRow, logSumExp: lseh[r0 + r])
+                if let kept {
+                    probs = kept + (task * s.queries + r0) * mp
+                    for r in 0..<rows { scoreGradientRow(probs + r * mp, dprobs + r * mp, count: s.keys) }
+                } else {
+                    let recomputed = vt + d * mp
+                    tileProduct(rows: rows, cols: mp, depth: d, alpha: s.scale, qb, aRowStride: ql.rowStride, aColStride: 1,
+                                kt, bRowStride: mp, recomputed, cRowStride: mp, accumulate: false)
+                    for r in 0..<rows {
+                        recomputeProbabilities(recomputed + r * mp, count: s.keys, bias: biasRow, logSumExp: lseh[r0 + r])
+                        scoreGradientRow(recomputed + r * mp, dprobs + r * mp, count: s.keys)
+                    }
+                    probs = UnsafePointer(recomputed)
                 }
                 // dV += Pᵀ·dO; dQ = dS·K·scale; dK += dSᵀ·Q·scale (dS is in dprobs).
                 tileProduct(rows: s.keys, cols: d, depth: rows, alpha: 1, probs, aRowStride: 1, aColStride: mp,
@@ -156,12 +175,14 @@ private func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, bias: Un
     return sum > 0 ? mx + logf(sum) : .infinity
 }
 
-/// p ← exp(p + bias − lse) (the probabilities, from raw scaled scores); dp ← p ⊙ (dp − Δ) with
-/// Δ = Σ p·dp, which equals dO·O without keeping O.
-private func scoreGradientRow(_ p: UnsafeMutablePointer<Float>, _ dp: UnsafeMutablePointer<Float>, count: Int,
-                              bias: UnsafePointer<Float>?, logSumExp l: Float) {
+/// p ← exp(p + bias − lse): the probabilities, from raw scaled scores.
+private func recomputeProbabilities(_ p: UnsafeMutablePointer<Float>, count: Int, bias: UnsafePointer<Float>?, logSumExp l: Float) {
     if let bias { for c in 0..<count { p[c] += bias[c] } }
     for c in 0..<count { p[c] = fastExp(p[c] - l) }
+}
+
+/// dp ← p ⊙ (dp − Δ) with Δ = Σ p·dp, which equals dO·O without keeping O.
+private func scoreGradientRow(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePointer<Float>, count: Int) {
     let delta = dotContiguous(p, dp, count)
     for c in 0..<count { dp[c] = p[c] * (dp[c] - delta) }
 }

@@ -1,6 +1,7 @@
 // Fused scaled dot-product attention with an optional key-padding mask, over [B, H, N, d] heads
-// or straight from packed qkv / kv projections. Forward keeps only the log-sum-exp of each score
-// row; backward recomputes the probabilities from it (as flash attention does).
+// or straight from packed qkv / kv projections. Forward keeps the probabilities when they are
+// small (`keptProbabilityLimit`), otherwise only the log-sum-exp of each score row, from which
+// backward recomputes them (as flash attention does).
 
 /// Which keys of each sample are real (true) and which are padding (false), [batch, keys].
 public struct KeyPaddingMask: Sendable, Equatable {
@@ -83,9 +84,14 @@ extension Tensor {
             let bias = keyPadding?.additiveBias
             let out = Tensor(uninitializedShape: outShape)
             let lse = Tensor(uninitializedShape: [s.batch, s.heads, s.queries])
+            // Kept only for a backward that will run (not for teachers and evaluation).
+            let keptCount = s.batch * s.heads * s.queries * s.paddedKeys
+            let backwardWillRun = GradMode.isEnabled && [q, k, v].contains { $0.tensor.requiresGrad }
+            let kept = backwardWillRun && keptCount <= keptProbabilityLimit ? Tensor(uninitializedShape: [keptCount]) : nil
             withOptionalPointer(bias) { biasP in
                 attentionForward(s, q: q.tensor.pointer + q.offset, q.layout, k: k.tensor.pointer + k.offset, k.layout,
-                                 v: v.tensor.pointer + v.offset, v.layout, out: out.pointer, outLayout, lse: lse.pointer, bias: biasP)
+                                 v: v.tensor.pointer + v.offset, v.layout, out: out.pointer, outLayout, lse: lse.pointer, bias: biasP,
+                                 keptProbabilities: kept?.pointer)
             }
             // Distinct input tensors, each once: a packed qkv is one input whose gradient holds all three.
             var inputs: [Tensor] = []
@@ -98,7 +104,7 @@ extension Tensor {
                 withOptionalPointer(bias) { biasP in
                     attentionBackward(s, q: q.tensor.pointer + q.offset, q.layout, k: k.tensor.pointer + k.offset, k.layout,
                                       v: v.tensor.pointer + v.offset, v.layout, g: g.pointer, outLayout, lse: lse.pointer, bias: biasP,
-                                      dq: gradient(q), dk: gradient(k), dv: gradient(v))
+                                      dq: gradient(q), dk: gradient(k), dv: gradient(v), keptProbabilities: kept.map { UnsafePointer($0.pointer) })
                 }
                 return zip(inputs, grads).map { $0.requiresGrad ? $1 : nil }
             }
