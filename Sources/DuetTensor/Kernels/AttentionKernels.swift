@@ -1,7 +1,8 @@
 // Fused attention kernels, one (batch, head) per task over the kernel threads: query blocks of
 // `attentionQueryBlock` rows whose score rows stay in cache (flash attention's blocking), the
-// products on `tileProduct`, and q, k, v, out read and written in place through strides, so
-// neither the heads' permutes nor the score matrix of a whole head is ever materialised.
+// products on `tileProduct`, and q, k, v, out read and written in place through strides, so the
+// heads' permutes are never materialised, and the probabilities of whole heads only for calls
+// small enough to keep them for backward (`keptProbabilityLimit`).
 
 /// Where the [rows, d] matrix of (batch b, head h) lives inside a buffer: a [B, H, N, d] tensor
 /// has strides (H·N·d, N·d, d); the q part of a packed qkv [B, N, 3, H, d] has (N·3D, d, 3D).
