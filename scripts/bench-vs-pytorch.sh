@@ -17,3 +17,5 @@ for round in $(seq 1 "$rounds"); do
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" scripts/torch_reference_peak.py --reference "$reference" \
         --threads 2 --steps 10 --json "$out/torch-$round.json" --duet-json "$out/duet-$round.json"
 done
+# The rounds together: per-round ratios, medians and how many rounds meet 0.8x.
+"$python" scripts/torch_reference_peak.py --summarise "$out"

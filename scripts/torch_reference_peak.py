@@ -11,8 +11,10 @@ Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 scripts/torch_refere
 
 With --duet-json (what `duet bench --only W1,W2,W3 --json` wrote just before), it also prints the
 comparison table of the README: Duet ms, PyTorch ms, ratio, GFLOP/s, share of sgemm, peak MB.
+With --summarise DIR it runs nothing and prints, over the rounds scripts/bench-vs-pytorch.sh kept
+in DIR, each workload's per-round ratios, both medians, their ratio and the rounds at most 0.8x.
 """
-import argparse, gc, importlib.util, json, os, platform
+import argparse, gc, importlib.util, json, os, platform, statistics, sys
 
 
 def vm_hwm_mb():
@@ -40,7 +42,12 @@ def main():
     ap.add_argument("--only", default="W1,W2,W3")
     ap.add_argument("--json")
     ap.add_argument("--duet-json")
+    ap.add_argument("--summarise", metavar="DIR",
+                    help="only print, over the rounds in DIR (duet-N.json beside torch-N.json), each workload's ratios")
     a = ap.parse_args()
+    if a.summarise:
+        summarise(a.summarise)
+        return
     spec = importlib.util.spec_from_file_location("torch_reference", a.reference)
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)
@@ -79,6 +86,31 @@ def print_comparison(duet, torch_out):
         print(f"| {t['name']} | {t['milliseconds']:.1f} | {ref['median_ms']:.1f} | {t['milliseconds'] / ref['median_ms']:.2f}x "
               f"| {t['gflops']:.1f} | {100 * t['fractionOfSgemm']:.0f} % | {t.get('peakResidentMegabytes') or float('nan'):.0f} "
               f"| {ref['peak_resident_mb']:.0f} |")
+
+
+def summarise(folder, target=0.8):
+    """Each workload over the rounds of one comparison: per-round ratios, the medians of both sides
+    and their ratio, and how many rounds meet issue 7's 0.8x (a shared host's noise moves single
+    rounds by a third, so one round decides nothing)."""
+    rounds = []
+    n = 1
+    while os.path.exists(os.path.join(folder, f"duet-{n}.json")) and os.path.exists(os.path.join(folder, f"torch-{n}.json")):
+        rounds.append((json.load(open(os.path.join(folder, f"duet-{n}.json"))), json.load(open(os.path.join(folder, f"torch-{n}.json")))))
+        n += 1
+    if not rounds:
+        sys.exit(f"{folder}: no duet-1.json and torch-1.json")
+    print(f"over {len(rounds)} rounds in {folder}:")
+    print("| workload | Duet / PyTorch per round | Duet median ms | PyTorch median ms | ratio of medians | rounds at most 0.8x |")
+    print("|---|---|---|---|---|---|")
+    names = [t["name"] for t in rounds[0][0].get("training", [])]
+    for name in names:
+        key = name.split()[0]
+        pairs = [(next(t["milliseconds"] for t in d["training"] if t["name"] == name), r["workloads"][key]["median_ms"])
+                 for d, r in rounds if key in r["workloads"]]
+        ratios = [a / b for a, b in pairs]
+        duet_median, torch_median = statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs)
+        print(f"| {name} | {', '.join(f'{x:.2f}' for x in ratios)} | {duet_median:.1f} | {torch_median:.1f} "
+              f"| {duet_median / torch_median:.2f}x | {sum(x <= target for x in ratios)} of {len(ratios)} |")
 
 
 if __name__ == "__main__":
