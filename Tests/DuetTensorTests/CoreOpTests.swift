@@ -74,6 +74,24 @@ import DuetTestSupport
         let composed = activation == .none ? plain : plain.gelu(approximate: activation == .gelu ? .none : .tanh)
         #expect(zip(fused.scalars, composed.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
     }
+
+    /// The activation's backward sums the bias gradient in the same pass, each range of rows into
+    /// its own scratch row: over rows enough for several ranges it equals the composed ops' gradients.
+    @Test(arguments: [LinearActivation.gelu, .geluTanh])
+    func fusedBiasGradientOverManyRows(_ activation: LinearActivation) {
+        let x = randomInput([600, 24], seed: 16), w = randomInput([64, 24], seed: 17, scale: 0.3), b = randomInput([64], seed: 18)
+        let upstream = randomInput([600, 64], seed: 19, requiresGrad: false)
+        func gradients(_ f: ([Tensor]) -> Tensor) -> [Tensor] {
+            let leaves = [x, w, b].map { $0.detached().copy().requiringGrad() }
+            f(leaves).backward(upstream)
+            return leaves.map { $0.grad! }
+        }
+        let fused = gradients { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: activation) }
+        let composed = gradients {
+            Tensor.linear($0[0], weight: $0[1], bias: $0[2]).gelu(approximate: activation == .gelu ? .none : .tanh)
+        }
+        for (i, name) in ["dx", "dw", "db"].enumerated() { expectClose(fused[i], composed[i], tolerance: 1e-5, name) }
+    }
 }
 
 @Suite struct NormalizationTests {

@@ -64,3 +64,41 @@ func unaryBackward(_ f: UnaryFunction, _ x: UnsafeMutablePointer<Float>, _ y: Un
         }
     }
 }
+
+/// gx = g ⊙ GELU′(x) over [rows, cols] (`tanhForm` for the tanh approximation) and, in the same
+/// pass, columnSums[c] = Σ_r gx[r, c]: a linear's activation backward together with its bias
+/// gradient, which would otherwise read all of gx once more (W1's fc1: 3136 × 768 a block). Each
+/// range of rows sums into its own row of scratch; the ranges' rows are then added in order.
+func geluBackwardSummingColumns(tanhForm: Bool, _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                                _ gx: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                columnSums: UnsafeMutablePointer<Float>) {
+    let grain = Swift.max(1, 16384 / Swift.max(cols, 1))
+    let chunks = parallelChunkCount(rows, grain: grain)
+    let partial = Tensor.zeros([Swift.max(chunks, 1) * cols])
+    let p = UncheckedSendable((x, g, gx, partial.pointer))
+    parallelChunks(rows, grain: grain) { chunk, range in
+        let (x, g, gx, partial) = p.value
+        let sums = partial + chunk * cols
+        for r in range {
+            let xr = x + r * cols, gr = g + r * cols, out = gx + r * cols
+            if tanhForm {
+                for c in 0..<cols {
+                    let v = gr[c] * geluTanhDerivative(xr[c])
+                    out[c] = v
+                    sums[c] += v
+                }
+            } else {
+                for c in 0..<cols {
+                    let v = gr[c] * geluErfDerivative(xr[c])
+                    out[c] = v
+                    sums[c] += v
+                }
+            }
+        }
+    }
+    columnSums.update(from: partial.pointer, count: cols)
+    for chunk in 1..<Swift.max(chunks, 1) {
+        let sums = partial.pointer + chunk * cols
+        for c in 0..<cols { columnSums[c] += sums[c] }
+    }
+}

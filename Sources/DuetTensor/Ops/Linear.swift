@@ -30,10 +30,20 @@ extension Tensor {
             let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
             return out.recorded("linear", inputs) { g in
                 var gh = g
+                // With an activation, its derivative and the bias gradient come out of one pass.
+                var biasGradient: Tensor?
                 if let saved {
                     gh = Tensor(uninitializedShape: outShape)
                     profiled(.gelu) {
-                        unaryBackward(activation == .gelu ? .geluErf : .geluTanh, saved.pointer, saved.pointer, g.pointer, gh.pointer, gh.count)
+                        if let bias, bias.requiresGrad {
+                            let sums = Tensor(uninitializedShape: [outF])
+                            geluBackwardSummingColumns(tanhForm: activation == .geluTanh, saved.pointer, g.pointer, gh.pointer,
+                                                       rows: rows, cols: outF, columnSums: sums.pointer)
+                            biasGradient = sums
+                        } else {
+                            unaryBackward(activation == .gelu ? .geluErf : .geluTanh, saved.pointer, saved.pointer, g.pointer, gh.pointer,
+                                          gh.count)
+                        }
                     }
                 }
                 var grads: [Tensor?] = [nil, nil]
@@ -48,7 +58,7 @@ extension Tensor {
                     grads[1] = gw
                 }
                 if let bias {
-                    grads.append(bias.requiresGrad ? sumToShape(gh, [outF]) : nil)
+                    grads.append(bias.requiresGrad ? biasGradient ?? sumToShape(gh, [outF]) : nil)
                 }
                 return grads
             }
