@@ -29,10 +29,16 @@ public func noGrad<R>(_ body: () throws -> R) rethrows -> R {
 }
 
 extension Tensor {
+    /// Whether an op over `inputs` will be recorded: gradients are on and one input wants one.
+    /// Ops that keep extra state for their backward (attention's probabilities) ask before.
+    static func willRecord(_ inputs: [Tensor]) -> Bool {
+        GradMode.isEnabled && inputs.contains(where: { $0.requiresGrad })
+    }
+
     /// Records `rule` as the way back from `self` to `inputs`, when gradients are on and wanted.
     @discardableResult
     func recorded(_ name: String, _ inputs: [Tensor], rule: @escaping (Tensor) -> [Tensor?]) -> Tensor {
-        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }
+        guard Tensor.willRecord(inputs) else { return self }
         requiresGrad = true
         node = GradNode(name: name, inputs: inputs, rule: rule)
         return self

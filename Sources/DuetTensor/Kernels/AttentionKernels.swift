@@ -48,7 +48,7 @@ func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLa
                       v: UnsafePointer<Float>, _ vl: HeadLayout, out: UnsafeMutablePointer<Float>, _ ol: HeadLayout,
                       lse: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
                       keptProbabilities: UnsafeMutablePointer<Float>? = nil) {
-    let mp = s.paddedKeys, d = s.headDim
+    let mp = s.paddedKeys, d = s.headDim, blockRows = queryBlockRows(s.queries)
     let perChunk = d * mp + attentionQueryBlock * mp
     let scratch = Tensor(uninitializedShape: [parallelChunkCount(s.batch * s.heads) * perChunk])
     let p = UncheckedSendable((q, k, v, out, lse, bias, scratch.pointer, keptProbabilities))
@@ -62,7 +62,6 @@ func attentionForward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadLa
             packTransposed(k + kl.offset(b, h), rowStride: kl.rowStride, rows: s.keys, cols: d, into: kt, paddedRows: mp)
             let qh = q + ql.offset(b, h), vh = v + vl.offset(b, h), oh = out + ol.offset(b, h)
             let lseh = lse + task * s.queries, biasRow = bias.map { $0 + b * s.keys }
-            let blockRows = queryBlockRows(s.queries)
             var r0 = 0
             while r0 < s.queries {
                 let rows = min(blockRows, s.queries - r0)
@@ -88,7 +87,7 @@ func attentionBackward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadL
                        lse: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                        dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
                        keptProbabilities: UnsafePointer<Float>? = nil) {
-    let mp = s.paddedKeys, d = s.headDim, block = attentionQueryBlock
+    let mp = s.paddedKeys, d = s.headDim, block = attentionQueryBlock, blockRows = queryBlockRows(s.queries)
     let perChunk = 2 * d * mp + 2 * block * mp
     let scratch = Tensor(uninitializedShape: [parallelChunkCount(s.batch * s.heads) * perChunk])
     let p = UncheckedSendable((q, k, v, g, lse, bias, dq, dk, dv, scratch.pointer, keptProbabilities))
@@ -108,7 +107,6 @@ func attentionBackward(_ s: AttentionShape, q: UnsafePointer<Float>, _ ql: HeadL
                 (dvh + j * vl.rowStride).update(repeating: 0, count: d)
             }
             let lseh = lse + task * s.queries, biasRow = bias.map { $0 + b * s.keys }
-            let blockRows = queryBlockRows(s.queries)
             var r0 = 0
             while r0 < s.queries {
                 let rows = min(blockRows, s.queries - r0)

@@ -84,18 +84,17 @@ extension Tensor {
             let bias = keyPadding?.additiveBias
             let out = Tensor(uninitializedShape: outShape)
             let lse = Tensor(uninitializedShape: [s.batch, s.heads, s.queries])
+            // Distinct input tensors, each once: a packed qkv is one input whose gradient holds all three.
+            var inputs: [Tensor] = []
+            for t in [q.tensor, k.tensor, v.tensor] where !inputs.contains(where: { $0 === t }) { inputs.append(t) }
             // Kept only for a backward that will run (not for teachers and evaluation).
             let keptCount = s.batch * s.heads * s.queries * s.paddedKeys
-            let backwardWillRun = GradMode.isEnabled && [q, k, v].contains { $0.tensor.requiresGrad }
-            let kept = backwardWillRun && keptCount <= keptProbabilityLimit ? Tensor(uninitializedShape: [keptCount]) : nil
+            let kept = Tensor.willRecord(inputs) && keptCount <= keptProbabilityLimit ? Tensor(uninitializedShape: [keptCount]) : nil
             withOptionalPointer(bias) { biasP in
                 attentionForward(s, q: q.tensor.pointer + q.offset, q.layout, k: k.tensor.pointer + k.offset, k.layout,
                                  v: v.tensor.pointer + v.offset, v.layout, out: out.pointer, outLayout, lse: lse.pointer, bias: biasP,
                                  keptProbabilities: kept?.pointer)
             }
-            // Distinct input tensors, each once: a packed qkv is one input whose gradient holds all three.
-            var inputs: [Tensor] = []
-            for t in [q.tensor, k.tensor, v.tensor] where !inputs.contains(where: { $0 === t }) { inputs.append(t) }
             return out.recorded("attention", inputs) { g in
                 let grads = inputs.map { Tensor(uninitializedShape: $0.shape) }
                 func gradient(_ o: HeadOperand) -> UnsafeMutablePointer<Float> {
