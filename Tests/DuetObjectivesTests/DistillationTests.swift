@@ -51,13 +51,13 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
         StepContext(step: 0, forward: ForwardContext(isTraining: true, stream: RandomStream(seed: seed)))
     }
 
-    static func mvd(normalize: Bool = true) throws -> MaskedVideoDistillation {
+    static func mvd(normalize: Bool = true, visibleLossWeight: Float = 0) throws -> MaskedVideoDistillation {
         let store = ParameterStore(seed: 1)
         let objective = MaskedVideoDistillation(
             name: "mvd", modality: .video, store: store, grid: video, encoderSize: TransformerSize(dim: 16, depth: 1, heads: 2, mlpRatio: 1),
             decoderSize: TransformerSize(dim: 16, depth: 1, heads: 2, mlpRatio: 1),
             teachers: [("img", try teacher(frame, dim: 12, seed: 2), .framesEvery(2), 1), ("vid", try teacher(video, seed: 3), .sameTokens, 0.5)],
-            masking: TubeMasking(frames: 2, spatial: 4, ratio: 0.5), normalizeTargets: normalize)
+            masking: TubeMasking(frames: 2, spatial: 4, ratio: 0.5), normalizeTargets: normalize, visibleLossWeight: visibleLossWeight)
         store.finalize()
         return objective
     }
@@ -105,6 +105,38 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
         // The student store holds the student and both decoders, never a teacher.
         #expect(mvd.store["decoder_img.head.weight"]?.shape == [12, 16] && mvd.store["decoder_vid.head.weight"]?.shape == [16, 16])
         #expect(mvd.store["down_img.weight"] != nil && mvd.store["cls_token"] == nil)
+    }
+
+    /// With `visible_loss_weight` w each teacher's term is MVD's hidden-token loss plus w times the
+    /// same smooth L1 between the decoder's predictions and the teacher's features at the visible tokens.
+    @Test func visibleLossAddsSmoothL1OnTheVisibleTokens() throws {
+        let mvd = try Self.mvd(visibleLossWeight: 0.25)
+        let x = Tensor.randomNormal([2, 1, 4, 8, 8], stream: RandomStream(seed: 5))
+        let context = Self.context(11)
+        let out = try mvd(ObjectiveBatch(video: x), context: context)
+        let mask = mvd.masking.mask(batch: 2, stream: context.stream("mask.video"))
+        let latent = noGrad { mvd.encoder.encodeVisible(x, mask: mask, context: context.forward) }
+        func smoothL1(_ p: Tensor, _ g: Tensor) -> Double {
+            var sum = 0.0
+            for i in 0..<g.count {
+                let d = abs(Double(p.pointer[i] - g.pointer[i]))
+                sum += d < 1 ? 0.5 * d * d : d - 0.5
+            }
+            return sum / Double(g.count)
+        }
+        var expected = 0.0
+        for target in mvd.targets {
+            let goal = target.features(of: x, layerNorm: true)
+            let all = noGrad { target.decoder.allTokens(latent, mask: mask, context: context.forward) }
+            // The hidden tokens' predictions are the ones MVD's decoder reads out.
+            let hidden = noGrad { target.decoder(latent, mask: mask, context: context.forward) }
+            #expect(smoothL1(all.gatheringTokens(mask.masked), hidden) < 1e-10)
+            let visible = smoothL1(all.gatheringTokens(mask.keep), goal.gatheringTokens(mask.keep))
+            #expect(visible > 0.01)
+            #expect(abs(out.metrics["loss_\(target.name)_visible"]! - visible) < 1e-5)
+            expected += Double(target.weight) * (smoothL1(hidden, goal.gatheringTokens(mask.masked)) + 0.25 * visible)
+        }
+        #expect(abs(Double(out.loss.item) - expected) < 1e-5)
     }
 
     /// RAVEn's lip-reading tower as the student (one token a frame over a grid of whole frames):

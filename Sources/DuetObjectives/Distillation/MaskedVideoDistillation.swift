@@ -19,13 +19,16 @@ public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
     public let masking: any MaskingStrategy
     /// LayerNorm (no affine, eps 1e-6) on the teachers' features (MVD's --norm_feature).
     public let normalizeTargets: Bool
+    /// The weight of a second smooth-L1 term on the visible tokens (the decoders' predictions
+    /// there against the teachers' features, as DMAE aligns visible tokens). MVD has none: 0.
+    public let visibleLossWeight: Float
 
     /// Builds the student in `store` (names at the root as MAE's encoder) and, for each teacher,
     /// a decoder of `decoderSize` named after it.
     public init(name: String, modality: MaskedAutoencoder.Modality, store: ParameterStore, grid: TokenGrid,
                 encoderSize: TransformerSize, decoderSize: TransformerSize,
                 teachers: [(name: String, teacher: any FrozenTeacher, alignment: TeacherTarget.Alignment, weight: Float)],
-                masking: any MaskingStrategy, normalizeTargets: Bool, dropPath: Float = 0,
+                masking: any MaskingStrategy, normalizeTargets: Bool, visibleLossWeight: Float = 0, dropPath: Float = 0,
                 tower: (@Sendable (ParameterBuilder) -> any MultiMaskTower)? = nil) {
         precondition(!teachers.isEmpty, "masked feature distillation needs a teacher")
         precondition(masking.tokens == grid.tokens, "masking over \(masking.tokens) tokens for a grid of \(grid.tokens)")
@@ -43,6 +46,7 @@ public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
         }
         self.masking = masking
         self.normalizeTargets = normalizeTargets
+        self.visibleLossWeight = visibleLossWeight
     }
 
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
@@ -52,8 +56,17 @@ public struct MaskedVideoDistillation: DistillationObjective, MaskedStudent {
         var loss: Tensor?
         var metrics: [String: Double] = [:]
         for target in targets {
-            let goal = target.features(of: x, layerNorm: normalizeTargets).gatheringTokens(mask.masked)
-            let part = smoothL1Loss(target.decoder(latent, mask: mask, context: context.forward), goal)
+            let goal = target.features(of: x, layerNorm: normalizeTargets)
+            var part: Tensor
+            if visibleLossWeight > 0 {
+                let predicted = target.decoder.allTokens(latent, mask: mask, context: context.forward)
+                part = smoothL1Loss(predicted.gatheringTokens(mask.masked), goal.gatheringTokens(mask.masked))
+                let visible = smoothL1Loss(predicted.gatheringTokens(mask.keep), goal.gatheringTokens(mask.keep))
+                metrics["loss_\(target.name)_visible"] = Double(visible.item)
+                part = part + visible * visibleLossWeight
+            } else {
+                part = smoothL1Loss(target.decoder(latent, mask: mask, context: context.forward), goal.gatheringTokens(mask.masked))
+            }
             metrics["loss_\(target.name)"] = Double(part.item)
             let weighted = target.weight == 1 ? part : part * target.weight
             loss = loss.map { $0 + weighted } ?? weighted

@@ -38,6 +38,9 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
     /// MVD's image_teacher_loss_weight and video_teacher_loss_weight.
     public var imageLossWeight = 1.0
     public var videoLossWeight = 1.0
+    /// mvd and distill-audio: the weight of a smooth-L1 term on the visible tokens beside MVD's
+    /// term on the hidden ones (0: MVD as published).
+    public var visibleLossWeight = 0.0
     /// dmae: the weight of the feature term beside the pixel loss.
     public var distillWeight = 1.0
     /// mimco: the temperature of both contrastive reconstructions, and the image-level weight.
@@ -57,6 +60,7 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
          .init("student_block", \.studentBlock), .init("norm_targets", \.normTargets),
          .init("video_teacher_targets", \.videoTeacherTargets),
          .init("image_loss_weight", \.imageLossWeight), .init("video_loss_weight", \.videoLossWeight),
+         .init("visible_loss_weight", \.visibleLossWeight),
          .init("distill_weight", \.distillWeight), .init("temperature", \.temperature),
          .init("image_level_weight", \.imageLevelWeight), .init("modality", \.modality), .init("frame_stride", \.frameStride)]
     }
@@ -73,7 +77,7 @@ public struct DistillConfig: ConfigSection, Equatable, Sendable {
         }
         if let teacherHeads { try objective["teacher_heads"].requirePositive(teacherHeads) }
         if let teacherBlock { try objective["teacher_block"].requireNonNegative(teacherBlock) }
-        for (key, weight) in [("image_loss_weight", imageLossWeight), ("video_loss_weight", videoLossWeight),
+        for (key, weight) in [("image_loss_weight", imageLossWeight), ("video_loss_weight", videoLossWeight), ("visible_loss_weight", visibleLossWeight),
                               ("distill_weight", distillWeight), ("image_level_weight", imageLevelWeight)] {
             try objective[key].requireNonNegative(weight)
         }

@@ -41,7 +41,7 @@ extension ObjectiveFactory {
             return MaskedVideoDistillation(name: config.objective.name, modality: modality, store: store, grid: grid,
                                            encoderSize: size(tower), decoderSize: decoderSize, teachers: teachers,
                                            masking: studentMasking(for: config, grid: grid), normalizeTargets: keys.normTargets,
-                                           dropPath: Float(dropPath), tower: modality == .video ? videoTowerBuilder(for: config) : nil)
+                                           visibleLossWeight: Float(keys.visibleLossWeight), dropPath: Float(dropPath), tower: modality == .video ? videoTowerBuilder(for: config) : nil)
         case "dmae", "mimco":
             let modality: MaskedAutoencoder.Modality = keys.modality == .audio ? .audio : .video
             let grid = tokenGrid(for: config, modality: modality)
