@@ -73,7 +73,7 @@ public enum Distillation {
         var teachers: [(String, String, TokenGrid, MaskedAutoencoder.Modality, Tensor?)] = []
         if let path = keys.imageTeacher, let x = batch.video {
             teachers.append(("image_teacher", path, ObjectiveFactory.frameGrid(config), video,
-                             VideoFrames.sampled(x, stride: config.model.video.tubelet)))
+                             VideoFrames.sampled(x, stride: ObjectiveFactory.imageTeacherFrameStride(config))))
         }
         if let path = keys.videoTeacher { teachers.append(("video_teacher", path, ObjectiveFactory.tokenGrid(for: config, modality: video), video, batch.video)) }
         if let path = keys.audioTeacher { teachers.append(("audio_teacher", path, ObjectiveFactory.tokenGrid(for: config, modality: audio), audio, batch.audio)) }

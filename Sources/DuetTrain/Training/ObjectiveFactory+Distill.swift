@@ -20,7 +20,6 @@ extension ObjectiveFactory {
         case "mvd", "distill-audio":
             let modality: MaskedAutoencoder.Modality = config.objective.name == "mvd" ? .video : .audio
             let grid = modality == .audio ? tokenGrid(for: config, modality: .audio) : videoTokenGrid(for: config)
-            let lipStudent = modality == .video && config.model.video.frontEnd == .lipResNet
             var teachers: [(name: String, teacher: any FrozenTeacher, alignment: TeacherTarget.Alignment, weight: Float)] = []
             if modality == .audio, let path = keys.audioTeacher {
                 let teacher = try TeacherLoading.load(path, key: "audio_teacher", grid: grid, tower: .audio, block: keys.teacherBlock, config: config)
@@ -29,7 +28,8 @@ extension ObjectiveFactory {
             if modality == .video, let path = keys.imageTeacher {
                 let teacher = try TeacherLoading.load(path, key: "image_teacher", grid: frameGrid(config), tower: .video,
                                                       block: keys.teacherBlock, config: config)
-                let alignment: TeacherTarget.Alignment = lipStudent ? .framePooled : .framesEvery(config.model.video.tubelet)
+                let lipStudent = config.model.video.frontEnd == .lipResNet
+                let alignment: TeacherTarget.Alignment = lipStudent ? .framePooled : .framesEvery(imageTeacherFrameStride(config))
                 teachers.append(("img", teacher, alignment, Float(keys.imageLossWeight)))
             }
             if modality == .video, let path = keys.videoTeacher {
@@ -65,6 +65,12 @@ extension ObjectiveFactory {
         default:
             preconditionFailure("\(config.objective.name) is not a distillation objective")
         }
+    }
+
+    /// Every how many frames `mvd`'s image teacher sees a frame: each frame for a lip-reading
+    /// student (one token a frame, the frame's patches pooled), else every tubelet-th (MVD's).
+    static func imageTeacherFrameStride(_ config: RunConfig) -> Int {
+        config.model.video.frontEnd == .lipResNet ? 1 : config.model.video.tubelet
     }
 
     /// One frame of the video tower's input, cut in its spatial patches.
