@@ -62,6 +62,16 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
         return objective
     }
 
+    /// Mean smooth L1 (β = 1) between two tensors of the same size, in Double.
+    static func smoothL1(_ p: Tensor, _ g: Tensor) -> Double {
+        var sum = 0.0
+        for i in 0..<g.count {
+            let d = abs(Double(p.pointer[i] - g.pointer[i]))
+            sum += d < 1 ? 0.5 * d * d : d - 0.5
+        }
+        return sum / Double(g.count)
+    }
+
     @Test func framesLineUpWithTubelets() {
         // Frame t of clip b holds the value 10·b + t everywhere.
         let values: [Float] = (0..<32).map { (i: Int) -> Float in Float(10 * (i / 16) + (i / 4) % 4) }
@@ -93,12 +103,7 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
             #expect(raw.shape == [2, 8, target.teacher.dim])
             let goal = raw.layerNorm(eps: 1e-6).gatheringTokens(mask.masked)
             let pred = noGrad { target.decoder(latent, mask: mask, context: context.forward) }
-            var sum = 0.0
-            for i in 0..<goal.count {
-                let d = abs(Double(pred.pointer[i] - goal.pointer[i]))
-                sum += d < 1 ? 0.5 * d * d : d - 0.5
-            }
-            expected += Double(target.weight) * sum / Double(goal.count)
+            expected += Double(target.weight) * Self.smoothL1(pred, goal)
         }
         #expect(abs(Double(out.loss.item) - expected) < 1e-5)
         #expect(out.metrics["loss_img"] != nil && out.metrics["loss_vid"] != nil)
@@ -116,25 +121,17 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
         let out = try mvd(ObjectiveBatch(video: x), context: context)
         let mask = mvd.masking.mask(batch: 2, stream: context.stream("mask.video"))
         let latent = noGrad { mvd.encoder.encodeVisible(x, mask: mask, context: context.forward) }
-        func smoothL1(_ p: Tensor, _ g: Tensor) -> Double {
-            var sum = 0.0
-            for i in 0..<g.count {
-                let d = abs(Double(p.pointer[i] - g.pointer[i]))
-                sum += d < 1 ? 0.5 * d * d : d - 0.5
-            }
-            return sum / Double(g.count)
-        }
         var expected = 0.0
         for target in mvd.targets {
             let goal = target.features(of: x, layerNorm: true)
             let all = noGrad { target.decoder.allTokens(latent, mask: mask, context: context.forward) }
             // The hidden tokens' predictions are the ones MVD's decoder reads out.
             let hidden = noGrad { target.decoder(latent, mask: mask, context: context.forward) }
-            #expect(smoothL1(all.gatheringTokens(mask.masked), hidden) < 1e-10)
-            let visible = smoothL1(all.gatheringTokens(mask.keep), goal.gatheringTokens(mask.keep))
+            #expect(Self.smoothL1(all.gatheringTokens(mask.masked), hidden) < 1e-10)
+            let visible = Self.smoothL1(all.gatheringTokens(mask.keep), goal.gatheringTokens(mask.keep))
             #expect(visible > 0.01)
             #expect(abs(out.metrics["loss_\(target.name)_visible"]! - visible) < 1e-5)
-            expected += Double(target.weight) * (smoothL1(hidden, goal.gatheringTokens(mask.masked)) + 0.25 * visible)
+            expected += Double(target.weight) * (Self.smoothL1(hidden, goal.gatheringTokens(mask.masked)) + 0.25 * visible)
         }
         #expect(abs(Double(out.loss.item) - expected) < 1e-5)
     }
@@ -171,13 +168,7 @@ func checkParameterGradients(store: ParameterStore, names: [String], count: Int 
         let latent = noGrad { mvd.encoder.encodeVisible(x, mask: mask, context: context.forward) }
         #expect(latent.shape == [2, 2, 16], "two visible frames a clip, no class token")
         let pred = noGrad { mvd.targets[0].decoder(latent, mask: mask, context: context.forward) }
-        let goal = targets.gatheringTokens(mask.masked)
-        var sum = 0.0
-        for i in 0..<goal.count {
-            let d = abs(Double(pred.pointer[i] - goal.pointer[i]))
-            sum += d < 1 ? 0.5 * d * d : d - 0.5
-        }
-        #expect(abs(Double(out.loss.item) - sum / Double(goal.count)) < 1e-5)
+        #expect(abs(Double(out.loss.item) - Self.smoothL1(pred, targets.gatheringTokens(mask.masked))) < 1e-5)
         #expect(try mvd.encode(ObjectiveBatch(video: x), modality: .video, context: .evaluation).shape == [2, 4, 16])
         // mae-video with the same student: each hidden frame's 64 pixels reconstructed.
         let maeStore = ParameterStore(seed: 8)
