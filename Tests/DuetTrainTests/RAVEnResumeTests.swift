@@ -99,4 +99,29 @@ func tinyRAVEnConfig(steps: Int = 8) -> RunConfig {
         config.data.fps = 30
         #expect(throws: ConfigError.self) { try config.validate() }
     }
+
+    /// `objective.raven.positions: rotary`: both towers drop their added position table and rotate
+    /// queries and keys instead, students and teachers alike; towers that cannot take it are named.
+    @Test func rotaryPositionsReplaceTheTowersPositionTables() throws {
+        var config = tinyRAVEnConfig()
+        config.objective.raven.positions = .rotary
+        try config.validate()
+        let raven = try ObjectiveFactory.makeObjective(for: config) as! RAVEn
+        for store in [raven.store, raven.teacherStore] {
+            #expect(!store.parameters.contains { $0.name.hasSuffix("pos_embed") && $0.name.contains("_encoder.") })
+        }
+        for tower in [raven.audio, raven.video, raven.audioTeacher, raven.videoTeacher] {
+            #expect(tower.encoder.blocks.allSatisfy { $0.attn.rotaryPositions })
+        }
+        let absolute = try ObjectiveFactory.makeObjective(for: tinyRAVEnConfig()) as! RAVEn
+        #expect(absolute.store.parameters.contains { $0.name == "video_encoder.pos_embed" })
+        #expect(absolute.video.encoder.blocks.allSatisfy { !$0.attn.rotaryPositions })
+
+        config.model.video.transformer.heads = 16  // head width 1
+        #expect { try config.validate() } throws: { "\($0)".contains("model.video.heads") && "\($0)".contains("even head width") }
+        config = tinyRAVEnConfig()
+        config.objective.raven.positions = .rotary
+        (config.model.video.frontEnd, config.model.video.tubelet, config.model.video.patch) = (.tubelets, 2, 8)
+        #expect { try config.validate() } throws: { "\($0)".contains("objective.raven.positions") }
+    }
 }

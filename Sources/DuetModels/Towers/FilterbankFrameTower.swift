@@ -1,14 +1,16 @@
 // An audio tower with one token per video frame, for objectives that align audio and video frame
 // by frame (RAVEn): the filterbank frames of each video frame (4 at 10 ms and 25 fps), all mels,
 // are one patch, embedded by a Linear (AV-HuBERT stacks filterbank frames the same way), then
-// fixed 1-D sine-cosine positions and transformer blocks.
-// Names: patch_embed.proj (a Conv2d with kernel = stride = frames × mels), pos_embed, blocks.N, norm.
+// fixed 1-D sine-cosine positions (none with rotary attention) and transformer blocks.
+// Names: patch_embed.proj (a Conv2d with kernel = stride = frames × mels), pos_embed (absent with
+// rotary attention), blocks.N, norm.
 import DuetNN
 import DuetTensor
 
 public struct FilterbankFrameTower: EncoderTower {
     public let patchEmbed: PatchEmbedding
-    public let positions: FixedPositionEmbedding
+    /// Added to the tokens unless the blocks rotate queries and keys by position.
+    public let positions: FixedPositionEmbedding?
     public let encoder: TransformerEncoder
     /// Filterbank frames per token and tokens per clip.
     public let framesPerToken: Int
@@ -18,7 +20,7 @@ public struct FilterbankFrameTower: EncoderTower {
     public init(_ b: ParameterBuilder, steps: Int, framesPerToken: Int, mels: Int, size: TransformerSize,
                 blocks: BlockOptions = BlockOptions()) {
         patchEmbed = PatchEmbedding(b.scope("patch_embed"), inChannels: 1, dim: size.dim, patch: (framesPerToken, mels))
-        positions = .timeSteps(b, steps: steps, dim: size.dim)
+        positions = blocks.rotaryPositions ? nil : .timeSteps(b, steps: steps, dim: size.dim)
         encoder = TransformerEncoder(b, size: size, options: blocks)
         self.framesPerToken = framesPerToken
         self.steps = steps
@@ -29,6 +31,7 @@ public struct FilterbankFrameTower: EncoderTower {
 
     /// Filterbanks [B, 1, frames, mels] → [B, steps, D].
     public func tokens(_ x: Tensor, context: ForwardContext) -> Tensor {
-        positions(patchEmbed(x))
+        let tokens = patchEmbed(x)
+        return positions.map { $0(tokens) } ?? tokens
     }
 }

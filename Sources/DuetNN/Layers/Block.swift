@@ -36,15 +36,18 @@ public struct BlockOptions: Sendable {
     public var dropPath: Float = 0
     public var eps: Float = 1e-6
     public var initializer: Initializer = .xavierUniform
+    /// Self-attention with rotary positions (RoPE) on queries and keys.
+    public var rotaryPositions = false
 
     public init(mlpRatio: Float = 4, qkvBias: Bool = true, layerScale: Float? = nil, dropPath: Float = 0, eps: Float = 1e-6,
-                initializer: Initializer = .xavierUniform) {
+                initializer: Initializer = .xavierUniform, rotaryPositions: Bool = false) {
         self.mlpRatio = mlpRatio
         self.qkvBias = qkvBias
         self.layerScale = layerScale
         self.dropPath = dropPath
         self.eps = eps
         self.initializer = initializer
+        self.rotaryPositions = rotaryPositions
     }
 }
 
@@ -61,7 +64,8 @@ public struct Block: Sendable {
 
     public init(_ b: ParameterBuilder, dim: Int, heads: Int, options: BlockOptions = BlockOptions()) {
         norm1 = LayerNorm(b.scope("norm1"), dim: dim, eps: options.eps)
-        attn = Attention(b.scope("attn"), dim: dim, heads: heads, qkvBias: options.qkvBias, initializer: options.initializer)
+        attn = Attention(b.scope("attn"), dim: dim, heads: heads, qkvBias: options.qkvBias, initializer: options.initializer,
+                         rotaryPositions: options.rotaryPositions)
         ls1 = options.layerScale.map { LayerScale(b.scope("ls1"), dim: dim, initialValue: $0) }
         norm2 = LayerNorm(b.scope("norm2"), dim: dim, eps: options.eps)
         mlp = Mlp(b.scope("mlp"), dim: dim, hidden: Int(Float(dim) * options.mlpRatio), initializer: options.initializer)

@@ -19,6 +19,15 @@ public enum RavenVideoToAudioTargets: String, ConfigChoice, Sendable {
     case filterbank
 }
 
+/// How the towers' transformers know where a token sits in time.
+public enum RavenPositions: String, ConfigChoice, Sendable {
+    /// Fixed sine-cosine positions added to the tokens (MAE's table).
+    case absolute
+    /// Rotary positions on the queries and keys (RoPE): relative positions only, nothing added to
+    /// the tokens, in the spirit of RAVEn's relative-position attention.
+    case rotary
+}
+
 public struct RavenConfig: ConfigSection, Equatable, Sendable {
     public var targets = RavenTargets.raven
     /// `teacher` (RAVEn) or `filterbank`: the video student regresses the clip's own log-mel
@@ -35,6 +44,8 @@ public struct RavenConfig: ConfigSection, Equatable, Sendable {
     public var videoPredictorDepth: Int? = nil
     /// LayerScale's initial value in the towers' blocks (RAVEn: 0.1); null: no LayerScale.
     public var layerScale: Double? = 0.1
+    /// Positions in the lip-reading and filterbank-frame towers' blocks.
+    public var positions = RavenPositions.absolute
     /// Loss weights: video student → audio targets, audio → audio, audio → video.
     public var weightV2A = 1.0
     public var weightA2A = 1.0
@@ -46,7 +57,8 @@ public struct RavenConfig: ConfigSection, Equatable, Sendable {
         [.init("targets", \.targets), .init("momentum", \.momentum), .init("audio_start_prob", \.audioStartProb),
          .init("predictor", \.predictor), .init("video_predictor_depth", \.videoPredictorDepth),
          .init("layer_scale", \.layerScale), .init("weight_v2a", \.weightV2A), .init("weight_a2a", \.weightA2A),
-         .init("weight_a2v", \.weightA2V), .init("video_to_audio_targets", \.videoToAudioTargets)]
+         .init("weight_a2v", \.weightA2V), .init("video_to_audio_targets", \.videoToAudioTargets),
+         .init("positions", \.positions)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -82,6 +94,25 @@ extension RunConfig {
     /// time step); nil when the rates do not divide.
     public var filterbankFramesPerAudioToken: Int? { filterbankFramesPerVideoFrame.map { $0 * videoFramesPerStep } }
 
+    /// Rotary positions rotate pairs of channels within each head, and only the lip-reading and
+    /// filterbank-frame towers build them.
+    func validateRotaryTowers(at path: ConfigPath) throws(ConfigError) {
+        let key = path["objective.raven.positions"]
+        let used = ObjectiveFactory.modalities(of: self)
+        if used.video {
+            try key.require(buildsLipReadingTower, "rotary applies to the lip-reading tower (model.video.front_end: lip_resnet); the tubelet tower adds absolute positions")
+            let t = model.video.transformer
+            try path["model.video.heads"].require(t.dim % t.heads == 0 && (t.dim / t.heads) % 2 == 0,
+                "rotary positions need an even head width (model.video.dim / heads), got \(t.dim) / \(t.heads)")
+        }
+        if used.audio {
+            try key.require(model.audio.tokens == .frames, "rotary applies to the filterbank-frame tower (model.audio.tokens: frames); the patch tower adds absolute positions")
+            let t = model.audio.transformer
+            try path["model.audio.heads"].require(t.dim % t.heads == 0 && (t.dim / t.heads) % 2 == 0,
+                "rotary positions need an even head width (model.audio.dim / heads), got \(t.dim) / \(t.heads)")
+        }
+    }
+
     /// The towers each objective can use: MAE's objectives read patches and tubelets; RAVEn one
     /// audio token per video time step, so the clip's filterbank frames must match its frames.
     func validateTowerKinds(at path: ConfigPath) throws(ConfigError) {
@@ -111,6 +142,9 @@ extension RunConfig {
                 "must be \(steps * videoFramesPerStep * perFrame) (model.video.frames \(model.video.frames) × \(perFrame) filterbank frames a video frame), got \(model.audio.frames)")
         default:
             break
+        }
+        if objective.raven.positions == .rotary {
+            try validateRotaryTowers(at: path)
         }
         if buildsLipReadingTower {
             try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")

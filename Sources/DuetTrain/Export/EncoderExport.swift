@@ -49,6 +49,11 @@ public enum EncoderExport {
                                     reason: "the filterbank-frame audio tower (model.audio.tokens: frames) cannot be exported yet "
                                         + "(audio ViTs over patches and the lip-reading video tower can)")
         }
+        if modality == .video, config.model.video.frontEnd == .lipResNet, config.objective.raven.positions == .rotary {
+            throw .unsupportedTower(checkpoint: checkpoint.folder.path,
+                                    reason: "the lip-reading tower with rotary positions (objective.raven.positions: rotary) cannot be exported yet "
+                                        + "(its PyTorch module adds absolute positions)")
+        }
         let store = ParameterStore(seed: 0)
         let (architecture, forward) = tower(config: config, modality: modality, store: store)
         store.finalize()

@@ -48,7 +48,7 @@ extension ObjectiveFactory {
         let audio = config.model.audio
         guard let perToken = config.filterbankFramesPerAudioToken else { preconditionFailure("validate() checks data.fps for tokens: frames") }
         return FilterbankFrameTower(b, steps: audio.frames / perToken, framesPerToken: perToken, mels: audio.mels, size: size(audio.transformer),
-                                    blocks: BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath))
+                                    blocks: ravenBlocks(config, dropPath: dropPath))
     }
 
     /// RAVEn's video tower as `model.video` (`front_end: lip_resnet`) describes it, with the
@@ -58,6 +58,12 @@ extension ObjectiveFactory {
         let video = config.model.video
         return LipReadingTower(b, frames: video.frames, size: size(video.transformer),
                                resnet: ResNetOptions.autoAVSR.width(video.resnetWidth),
-                               blocks: BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath))
+                               blocks: ravenBlocks(config, dropPath: dropPath))
+    }
+
+    /// The towers' block options from `objective.raven`: LayerScale and rotary positions.
+    static func ravenBlocks(_ config: RunConfig, dropPath: Float) -> BlockOptions {
+        BlockOptions(layerScale: config.objective.raven.layerScale.map(Float.init), dropPath: dropPath,
+                     rotaryPositions: config.objective.raven.positions == .rotary)
     }
 }
