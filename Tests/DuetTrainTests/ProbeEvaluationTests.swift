@@ -40,6 +40,17 @@ import Testing
         #expect((accuracy * Double(labels.count)).rounded() == accuracy * Double(labels.count))
         #expect(accuracy > 0 && accuracy <= 1)
         #expect(values["retrieval/a2v_r1"] == nil, "one modality: no retrieval")
+        // The default solver logs the L2 weight its folds chose, one of the candidates.
+        #expect(values["probe/video_l2"].map { config.probe.l2.contains($0) } == true && values["probe/video_fold_acc"] != nil)
+    }
+
+    @Test func badProbeSettingsNameTheirKey() {
+        var config = RunConfig()
+        config.probe.folds = 1
+        #expect { try config.validate() } throws: { "\($0)".contains("probe.folds") }
+        config = RunConfig()
+        config.probe.l2 = [0.1, -1]
+        #expect { try config.validate() } throws: { "\($0)".contains("probe.l2") }
     }
 
     @Test func retrievalReadsTheObjectivesHookWithAudioAndVideoRowsOfTheSameClip() throws {

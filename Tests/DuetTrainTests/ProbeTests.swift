@@ -1,6 +1,7 @@
 // The linear probe separates what is linearly separable and nothing more; retrieval recall counts
 // ranks as MAViL reports them.
 import DuetTensor
+import Foundation
 import Testing
 @testable import DuetTrain
 
@@ -20,14 +21,45 @@ import Testing
     }
 
     @Test func separableClassesAreFound() {
-        let accuracy = LinearProbe(steps: 200, learningRate: 0.05).accuracy(train: corners(200, seed: 1), test: corners(100, seed: 2), classes: 4)
+        let accuracy = LinearProbe(steps: 200, learningRate: 0.05, solver: .adamw).accuracy(train: corners(200, seed: 1), test: corners(100, seed: 2), classes: 4)
         #expect(accuracy > 0.97)
     }
 
     @Test func randomLabelsStayNearChance() {
-        let accuracy = LinearProbe(steps: 200, learningRate: 0.05)
+        let accuracy = LinearProbe(steps: 200, learningRate: 0.05, solver: .adamw)
             .accuracy(train: corners(200, seed: 1, labelNoise: true), test: corners(400, seed: 2, labelNoise: true), classes: 4)
         #expect(accuracy < 0.4)
+    }
+
+    /// The default probe: L-BFGS to the regularised optimum, λ from the folds.
+    @Test func solvedProbeSeparatesCornersAndNotNoiseWhateverTheSeed() {
+        let probe = { (seed: UInt64) in LinearProbe(seed: seed) }
+        let separable = probe(1).evaluate(train: corners(200, seed: 1), test: corners(100, seed: 2), classes: 4)
+        #expect(separable.accuracy > 0.97)
+        #expect(separable.l2.map { probe(1).l2Candidates.contains($0) } == true && separable.foldAccuracy! > 0.9)
+        let noise = probe(1).accuracy(train: corners(200, seed: 1, labelNoise: true), test: corners(400, seed: 2, labelNoise: true), classes: 4)
+        #expect(noise < 0.4)
+        // The optimum of a strictly convex problem: no initialisation, so no seed, moves it.
+        let again = probe(7).evaluate(train: corners(200, seed: 1), test: corners(100, seed: 2), classes: 4)
+        #expect(again == separable)
+    }
+
+    /// Two points x = ±1 of classes 1 and 0: by symmetry the fit is W = [[−a], [a]], b = 0, where
+    /// the optimum of log(1 + e^(−2a)) + λa² solves σ(−2a) = λa (found here by bisection).
+    @Test func regressionReachesTheOptimumOfTheRegularisedLoss() {
+        let x = Tensor(shape: [2, 1], scalars: [1, -1])
+        for l2 in [0.01, 0.1, 1.0] {
+            let fit = LogisticRegression(l2: l2).fit(x, labels: [1, 0], classes: 2)
+            var (lo, hi) = (0.0, 100.0)
+            for _ in 0..<200 {
+                let a = (lo + hi) / 2
+                if 1 / (1 + exp(2 * a)) > l2 * a { lo = a } else { hi = a }
+            }
+            #expect(fit.converged)
+            #expect(abs(Double(fit.weight[1]) - lo) < 1e-3 && abs(Double(fit.weight[0]) + lo) < 1e-3, "λ \(l2): \(fit.weight), expected ±\(lo)")
+            #expect(abs(Double(fit.bias[0] - fit.bias[1])) < 1e-3)
+            #expect(fit.predict(x) == [1, 0])
+        }
     }
 
     @Test func standardisationUsesTheTrainingStatistics() {

@@ -1,6 +1,9 @@
-// The linear probe of MAE and data2vec: a frozen encoder's mean-pooled features, standardised with
-// the training split's statistics, classified by multinomial logistic regression (one Linear
-// layer, cross-entropy, AdamW, full batch), scored by accuracy on a held-out split.
+// The linear probe: a frozen encoder's mean-pooled features, standardised with the training
+// split's statistics, classified by multinomial logistic regression, scored by accuracy on a
+// held-out split. By default the regression is solved to its optimum (L-BFGS) with its L2 weight
+// chosen by cross-validation on the training split, CLIP's protocol, so the same features always
+// give the same accuracy; `adamw` keeps the earlier probe (a Linear layer, full-batch AdamW for a
+// fixed number of steps), whose result moved with its initialisation's seed.
 import DuetNN
 import DuetTensor
 
@@ -18,10 +21,43 @@ public struct LabelledFeatures: Sendable {
 
     public var count: Int { labels.count }
     public var dim: Int { features.shape[1] }
+
+    /// The samples at `indices`, in that order.
+    func rows(_ indices: [Int]) -> LabelledFeatures {
+        let d = dim
+        var values = [Float](repeating: 0, count: indices.count * d)
+        for (row, i) in indices.enumerated() {
+            for j in 0..<d { values[row * d + j] = features.pointer[i * d + j] }
+        }
+        return LabelledFeatures(features: Tensor(shape: [indices.count, d], scalars: values), labels: indices.map { labels[$0] })
+    }
+}
+
+/// How the probe's logistic regression is solved.
+public enum ProbeSolver: String, ConfigChoice, Sendable {
+    /// L-BFGS to the optimum of mean cross-entropy + λ/2·‖W‖², λ chosen by cross-validation.
+    case lbfgs
+    /// Full-batch AdamW for `steps` steps from a seeded initialisation.
+    case adamw
+}
+
+/// What the cross-validated probe chose and scored.
+public struct ProbeResult: Sendable, Equatable {
+    public var accuracy: Double
+    /// The L2 weight the folds chose (nil for `adamw`).
+    public var l2: Double?
+    /// Mean accuracy over the folds at that weight (nil for `adamw`).
+    public var foldAccuracy: Double?
 }
 
 public struct LinearProbe: Sendable {
-    /// Full-batch optimizer steps.
+    public var solver = ProbeSolver.lbfgs
+    /// λ values the folds try; ties go to the largest (the simplest fit).
+    public var l2Candidates: [Double] = [1e-4, 1e-3, 1e-2, 1e-1, 1]
+    /// Folds of the training split: contiguous stretches of it, so a manifest ordered by speaker
+    /// (as the synthetic corpus's) holds out whole speakers, as the test split does.
+    public var folds = 4
+    /// Full-batch optimizer steps (`adamw`).
     public var steps = 300
     public var learningRate: Float = 0.01
     /// AdamW's decoupled decay on the weight (not the bias): the probe's only regulariser.
@@ -29,12 +65,55 @@ public struct LinearProbe: Sendable {
     /// Keys the weight's initialisation, so the same features give the same accuracy.
     public var seed: UInt64 = 0
 
-    public init(steps: Int = 300, learningRate: Float = 0.01, weightDecay: Float = 1e-3, seed: UInt64 = 0) {
+    public init(steps: Int = 300, learningRate: Float = 0.01, weightDecay: Float = 1e-3, seed: UInt64 = 0,
+                solver: ProbeSolver = .lbfgs) {
         (self.steps, self.learningRate, self.weightDecay, self.seed) = (steps, learningRate, weightDecay, seed)
+        self.solver = solver
     }
 
     /// The fraction of `test` classified right by a probe trained on `train`, over `classes` classes.
     public func accuracy(train: LabelledFeatures, test: LabelledFeatures, classes: Int) -> Double {
+        evaluate(train: train, test: test, classes: classes).accuracy
+    }
+
+    /// The accuracy on `test`, and for `lbfgs` the L2 weight the folds chose and their accuracy.
+    public func evaluate(train: LabelledFeatures, test: LabelledFeatures, classes: Int) -> ProbeResult {
+        switch solver {
+        case .adamw: return ProbeResult(accuracy: adamWAccuracy(train: train, test: test, classes: classes))
+        case .lbfgs:
+            let (l2, foldAccuracy) = crossValidatedL2(train, classes: classes)
+            return ProbeResult(accuracy: regressionAccuracy(train: train, test: test, classes: classes, l2: l2), l2: l2,
+                               foldAccuracy: foldAccuracy)
+        }
+    }
+
+    /// The candidate λ with the best mean accuracy over the folds (the largest on ties).
+    func crossValidatedL2(_ train: LabelledFeatures, classes: Int) -> (l2: Double, accuracy: Double) {
+        let k = max(2, min(folds, train.count))
+        var best: (l2: Double, accuracy: Double)?
+        for l2 in l2Candidates.sorted(by: >) {
+            var total = 0.0
+            for fold in 0..<k {
+                let lo = train.count * fold / k, hi = train.count * (fold + 1) / k
+                let held = Array(lo..<hi), kept = Array(0..<lo) + Array(hi..<train.count)
+                total += regressionAccuracy(train: train.rows(kept), test: train.rows(held), classes: classes, l2: l2)
+            }
+            let mean = total / Double(k)
+            if best == nil || mean > best!.accuracy { best = (l2, mean) }
+        }
+        return best ?? (l2Candidates.first ?? 0, 0)
+    }
+
+    /// Accuracy on `test` of the regression fitted on `train` with weight `l2`.
+    func regressionAccuracy(train: LabelledFeatures, test: LabelledFeatures, classes: Int, l2: Double) -> Double {
+        let (mean, scale) = Self.standardisation(train.features)
+        let trainX = noGrad { (train.features - mean) * scale }, testX = noGrad { (test.features - mean) * scale }
+        let fit = LogisticRegression(l2: l2).fit(trainX, labels: train.labels, classes: classes)
+        let right = zip(fit.predict(testX), test.labels).filter { $0 == $1 }.count
+        return Double(right) / Double(max(test.count, 1))
+    }
+
+    func adamWAccuracy(train: LabelledFeatures, test: LabelledFeatures, classes: Int) -> Double {
         let (mean, scale) = Self.standardisation(train.features)
         let trainX = (train.features - mean) * scale, testX = (test.features - mean) * scale
         let store = ParameterStore(seed: seed)

@@ -36,7 +36,8 @@ public struct ProbeEvaluation {
         Int((trainLabels.encoded + testLabels.encoded).joined().max() ?? 0) + 1
     }
 
-    /// `probe/<modality>_acc` for each modality `objective` encodes, `probe/classes`, and with
+    /// `probe/<modality>_acc` for each modality `objective` encodes (with the `lbfgs` solver also
+    /// `probe/<modality>_l2`, the weight the folds chose, and `_fold_acc`), `probe/classes`, and with
     /// both, `retrieval/a2v_r1`, `_r5`, `retrieval/v2a_r1`, `_r5` and `retrieval/chance_r1`.
     public func run(_ objective: any PretrainingObjective) throws(TrainError) -> [String: Double] {
         let modalities = objective.encodedModalities
@@ -44,12 +45,17 @@ public struct ProbeEvaluation {
         let train = try features(objective, manifest: trainManifest, labels: trainLabels, modalities: modalities)
         let test = try features(objective, manifest: testManifest, labels: testLabels, modalities: modalities,
                                 retrieval: Set(modalities).isSuperset(of: [.audio, .video]))
-        let probe = LinearProbe(steps: config.probe.steps, learningRate: Float(config.probe.lr),
-                                weightDecay: Float(config.probe.weightDecay), seed: UInt64(config.seed))
+        var probe = LinearProbe(steps: config.probe.steps, learningRate: Float(config.probe.lr),
+                                weightDecay: Float(config.probe.weightDecay), seed: UInt64(config.seed), solver: config.probe.solver)
+        (probe.l2Candidates, probe.folds) = (config.probe.l2, config.probe.folds)
         var values: [String: Double] = ["probe/classes": Double(classes)]
         for modality in modalities {
-            values["probe/\(modality.rawValue)_acc"] = probe.accuracy(train: train[modality]!.binned, test: test[modality]!.binned,
-                                                                      classes: classes)
+            let result = probe.evaluate(train: train[modality]!.binned, test: test[modality]!.binned, classes: classes)
+            values["probe/\(modality.rawValue)_acc"] = result.accuracy
+            if let l2 = result.l2, let folds = result.foldAccuracy {
+                values["probe/\(modality.rawValue)_l2"] = l2
+                values["probe/\(modality.rawValue)_fold_acc"] = folds
+            }
         }
         if let audio = test[.audio]?.retrieval, let video = test[.video]?.retrieval {
             let recall = RetrievalRecall(audio: audio, video: video, ks: [1, 5])
