@@ -36,7 +36,7 @@ tower_sets() {
              path[level] = key; full = path[0]; for (i = 1; i <= level; i++) full = full "." path[i]
              if (value != "") print full "=" value
          }' "$1" \
-        | grep -E '^(model\.video\.|objective\.raven\.layer_scale=|data\.(fps|clip_seconds|decode_size|video_norm)=)' \
+        | grep -E '^(model\.video\.|objective\.raven\.(layer_scale|positions)=|data\.(fps|clip_seconds|decode_size|video_norm)=)' \
         | grep -v '^model\.video\.drop_path='
 }
 accuracy() {  # the test accuracy a fine-tuning run's evaluation wrote, in %

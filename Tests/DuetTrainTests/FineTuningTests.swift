@@ -84,6 +84,33 @@ struct FineTuningTests {
         #expect(lines == ["video tower from \(pretrained.checkpoints.latest()!.folder.path) (video_encoder.*)"])
     }
 
+    @Test func rotaryTowersFineTuneOnlyAsRotaryTowers() throws {
+        // A lip tower pretrained with rotary positions has no pos_embed to miss: the fine-tune's
+        // objective.raven.positions must say rotary too, or the start is refused naming the key.
+        var raven = tinyRAVEnConfig(steps: 2)
+        raven.objective.raven.positions = .rotary
+        let pretrained = try trainedRun(raven, "ft-rotary-init")
+        defer { try? FileManager.default.removeItem(at: pretrained.url) }
+        var config = tinyTaskConfig(modality: .video, manifest: try labelledCorpus("ft-rotary-data"))
+        config.model.video = raven.model.video
+        config.task!.initFrom = pretrained.url.appendingPathComponent("checkpoints/latest").path
+        #expect {
+            _ = try FineTuning.makeTask(for: config, data: FineTuningData(config: config))
+        } throws: { "\($0)".contains("objective.raven.positions") }
+        config.objective.raven.positions = .rotary
+        let task = try FineTuning.makeTask(for: config, data: FineTuningData(config: config))
+        #expect(task.store["video_encoder.pos_embed"] == nil)
+        let file = try SafeTensorsFile.read(contentsOf: pretrained.checkpoints.latest()!.modelFile)
+        #expect(task.store["video_encoder.blocks.0.attn.qkv.weight"]!.value.scalars
+                == (try file.tensor("video_encoder.blocks.0.attn.qkv.weight").scalars))
+        // Export's PyTorch module adds absolute positions: such a tower is refused, nothing written.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("duet-rotary-export-\(UUID().uuidString)").path
+        #expect {
+            try EncoderExport.run(checkpoint: pretrained.url.path, modality: .video, out: out)
+        } throws: { "\($0)".contains("rotary") }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func lipReadingRecipeBuildsRavenTinysVideoTower() throws {
         // `duet finetune --config configs/lipread-word-raven-tiny.yaml --init <a raven-tiny run>`:
         // the recipe's tower is raven-tiny's, name for name and shape for shape, over the same frames.

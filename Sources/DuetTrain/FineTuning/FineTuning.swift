@@ -25,6 +25,14 @@ public enum FineTuning {
             do throws(CheckpointError) {
                 let checkpoint = try TowerLookup.checkpoint(spec)
                 let (file, saved) = try TowerLookup.read(checkpoint)
+                // A tower pretrained with rotary positions has no position table to miss, so the
+                // names alone would not catch a fine-tune built with absolute ones (or the reverse).
+                let framesTowers = config.model.video.frontEnd == .lipResNet || config.model.audio.tokens == .frames
+                if framesTowers, saved.objective.raven.positions != config.objective.raven.positions {
+                    throw .mismatch(file: checkpoint.modelFile.path,
+                                    reason: "its towers were built with objective.raven.positions: \(saved.objective.raven.positions.rawValue), "
+                                        + "the fine-tune with \(config.objective.raven.positions.rawValue); set objective.raven.positions to match")
+                }
                 for tower in fineTuning.towers {
                     guard let source = TowerLookup.sourcePrefix(of: tower.modality, in: file, config: saved) else {
                         throw .mismatch(file: checkpoint.modelFile.path,
