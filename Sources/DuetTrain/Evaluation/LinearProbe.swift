@@ -62,7 +62,7 @@ public struct LinearProbe: Sendable {
     public var learningRate: Float = 0.01
     /// AdamW's decoupled decay on the weight (not the bias): the probe's only regulariser.
     public var weightDecay: Float = 1e-3
-    /// Keys the weight's initialisation, so the same features give the same accuracy.
+    /// Keys the weight's initialisation (`adamw`; the `lbfgs` optimum has none).
     public var seed: UInt64 = 0
 
     public init(steps: Int = 300, learningRate: Float = 0.01, weightDecay: Float = 1e-3, seed: UInt64 = 0,
