@@ -31,7 +31,7 @@ public struct LBFGS: Sendable {
         var (f, g) = objective(x)
         var steps: [[Double]] = [], gradientSteps: [[Double]] = [], curvatures: [Double] = []
         for iteration in 0..<maxIterations {
-            if g.lazy.map(Swift.abs).max() ?? 0 < gradientTolerance {
+            if meetsTolerance(g) {
                 return Result(x: x, value: f, iterations: iteration, converged: true)
             }
             var direction = Self.twoLoop(g, steps, gradientSteps, curvatures).map { -$0 }
@@ -70,9 +70,10 @@ public struct LBFGS: Sendable {
             }
             (x, f, g) = next
         }
-        let converged = g.lazy.map(Swift.abs).max() ?? 0 < gradientTolerance
-        return Result(x: x, value: f, iterations: maxIterations, converged: converged)
+        return Result(x: x, value: f, iterations: maxIterations, converged: meetsTolerance(g))
     }
+
+    func meetsTolerance(_ g: [Double]) -> Bool { g.lazy.map(Swift.abs).max() ?? 0 < gradientTolerance }
 
     /// H·g for the inverse-Hessian estimate of the stored pairs (the two-loop recursion), scaled
     /// by sᵀy / yᵀy of the newest pair.

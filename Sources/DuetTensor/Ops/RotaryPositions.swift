@@ -7,7 +7,7 @@
 import Foundation
 
 /// The rotation angles' base and the head width they are laid out for.
-public struct RotaryTable: Sendable {
+struct RotaryTable: Sendable {
     /// cos and sin of t·θ_i, [tokens, d/2] each.
     let cosines: [Float]
     let sines: [Float]
@@ -15,7 +15,7 @@ public struct RotaryTable: Sendable {
     let half: Int
 
     /// Angles for positions 0..<tokens over heads of width `headDim` (even).
-    public init(tokens: Int, headDim: Int, base: Float = 10_000) {
+    init(tokens: Int, headDim: Int, base: Float = 10_000) {
         precondition(headDim % 2 == 0, "rotary positions need an even head width, got \(headDim)")
         let half = headDim / 2
         var cosines = [Float](repeating: 0, count: tokens * half), sines = cosines

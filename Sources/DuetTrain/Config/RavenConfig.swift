@@ -101,16 +101,17 @@ extension RunConfig {
         let used = ObjectiveFactory.modalities(of: self)
         if used.video {
             try key.require(buildsLipReadingTower, "rotary applies to the lip-reading tower (model.video.front_end: lip_resnet); the tubelet tower adds absolute positions")
-            let t = model.video.transformer
-            try path["model.video.heads"].require(t.dim % t.heads == 0 && (t.dim / t.heads) % 2 == 0,
-                "rotary positions need an even head width (model.video.dim / heads), got \(t.dim) / \(t.heads)")
+            try Self.requireEvenHeadWidth(model.video.transformer, at: path, tower: "video")
         }
         if used.audio {
             try key.require(model.audio.tokens == .frames, "rotary applies to the filterbank-frame tower (model.audio.tokens: frames); the patch tower adds absolute positions")
-            let t = model.audio.transformer
-            try path["model.audio.heads"].require(t.dim % t.heads == 0 && (t.dim / t.heads) % 2 == 0,
-                "rotary positions need an even head width (model.audio.dim / heads), got \(t.dim) / \(t.heads)")
+            try Self.requireEvenHeadWidth(model.audio.transformer, at: path, tower: "audio")
         }
+    }
+
+    private static func requireEvenHeadWidth(_ t: TransformerConfig, at path: ConfigPath, tower: String) throws(ConfigError) {
+        try path["model.\(tower).heads"].require(t.dim % t.heads == 0 && (t.dim / t.heads) % 2 == 0,
+            "rotary positions need an even head width (model.\(tower).dim / heads), got \(t.dim) / \(t.heads)")
     }
 
     /// The towers each objective can use: MAE's objectives read patches and tubelets; RAVEn one

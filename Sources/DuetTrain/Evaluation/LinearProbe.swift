@@ -82,40 +82,54 @@ public struct LinearProbe: Sendable {
         case .adamw: return ProbeResult(accuracy: adamWAccuracy(train: train, test: test, classes: classes))
         case .lbfgs:
             let (l2, foldAccuracy) = crossValidatedL2(train, classes: classes)
-            return ProbeResult(accuracy: regressionAccuracy(train: train, test: test, classes: classes, l2: l2), l2: l2,
+            return ProbeResult(accuracy: StandardisedSplit(train: train, test: test).accuracy(classes: classes, l2: l2), l2: l2,
                                foldAccuracy: foldAccuracy)
+        }
+    }
+
+    /// Features of a train and a test split standardised with the train split's statistics.
+    struct StandardisedSplit {
+        var train: Tensor
+        var trainLabels: [Int32]
+        var test: Tensor
+        var testLabels: [Int32]
+
+        init(train: LabelledFeatures, test: LabelledFeatures) {
+            let (mean, scale) = LinearProbe.standardisation(train.features)
+            (self.train, self.test) = noGrad { ((train.features - mean) * scale, (test.features - mean) * scale) }
+            (trainLabels, testLabels) = (train.labels, test.labels)
+        }
+
+        /// The fraction of `test` right.
+        func score(_ predicted: [Int32]) -> Double {
+            Double(zip(predicted, testLabels).filter { $0 == $1 }.count) / Double(max(testLabels.count, 1))
+        }
+
+        /// Accuracy on `test` of the regression fitted on `train` with weight `l2`.
+        func accuracy(classes: Int, l2: Double) -> Double {
+            score(LogisticRegression(l2: l2).fit(train, labels: trainLabels, classes: classes).predict(test))
         }
     }
 
     /// The candidate λ with the best mean accuracy over the folds (the largest on ties).
     func crossValidatedL2(_ train: LabelledFeatures, classes: Int) -> (l2: Double, accuracy: Double) {
         let k = max(2, min(folds, train.count))
+        // The folds and their standardisation do not depend on λ: made once, fitted per λ.
+        let splits = (0..<k).map { fold in
+            let lo = train.count * fold / k, hi = train.count * (fold + 1) / k
+            return StandardisedSplit(train: train.rows(Array(0..<lo) + Array(hi..<train.count)), test: train.rows(Array(lo..<hi)))
+        }
         var best: (l2: Double, accuracy: Double)?
         for l2 in l2Candidates.sorted(by: >) {
-            var total = 0.0
-            for fold in 0..<k {
-                let lo = train.count * fold / k, hi = train.count * (fold + 1) / k
-                let held = Array(lo..<hi), kept = Array(0..<lo) + Array(hi..<train.count)
-                total += regressionAccuracy(train: train.rows(kept), test: train.rows(held), classes: classes, l2: l2)
-            }
-            let mean = total / Double(k)
+            let mean = splits.reduce(0) { $0 + $1.accuracy(classes: classes, l2: l2) } / Double(k)
             if best == nil || mean > best!.accuracy { best = (l2, mean) }
         }
         return best ?? (l2Candidates.first ?? 0, 0)
     }
 
-    /// Accuracy on `test` of the regression fitted on `train` with weight `l2`.
-    func regressionAccuracy(train: LabelledFeatures, test: LabelledFeatures, classes: Int, l2: Double) -> Double {
-        let (mean, scale) = Self.standardisation(train.features)
-        let trainX = noGrad { (train.features - mean) * scale }, testX = noGrad { (test.features - mean) * scale }
-        let fit = LogisticRegression(l2: l2).fit(trainX, labels: train.labels, classes: classes)
-        let right = zip(fit.predict(testX), test.labels).filter { $0 == $1 }.count
-        return Double(right) / Double(max(test.count, 1))
-    }
-
     func adamWAccuracy(train: LabelledFeatures, test: LabelledFeatures, classes: Int) -> Double {
-        let (mean, scale) = Self.standardisation(train.features)
-        let trainX = (train.features - mean) * scale, testX = (test.features - mean) * scale
+        let split = StandardisedSplit(train: train, test: test)
+        let (trainX, testX) = (split.train, split.test)
         let store = ParameterStore(seed: seed)
         let head = Linear(store.builder.scope("head"), inFeatures: train.dim, outFeatures: classes)
         store.finalize()
@@ -126,9 +140,7 @@ public struct LinearProbe: Sendable {
             crossEntropyLoss(head(trainX), labels: train.labels).backward()
             optimizer.step(learningRate: learningRate)
         }
-        let predicted = noGrad { Self.argmaxRows(head(testX)) }
-        let right = zip(predicted, test.labels).filter { $0 == $1 }.count
-        return Double(right) / Double(max(test.count, 1))
+        return split.score(noGrad { Self.argmaxRows(head(testX)) })
     }
 
     /// Per-dimension mean and 1 / std of `x` [N, D] (std floored so constant dimensions stay finite).

@@ -21,18 +21,10 @@ struct LogisticRegression {
 
         /// The most likely class of each row of `x` [N, D] (the first on ties).
         func predict(_ x: Tensor) -> [Int32] {
-            let n = x.shape[0]
-            var logits = [Float](repeating: 0, count: n * classes)
-            weight.withUnsafeBufferPointer { w in
-                logits.withUnsafeMutableBufferPointer { l in
-                    sgemm(transposeA: false, transposeB: true, m: n, n: classes, k: dim, x.pointer, w.baseAddress!, l.baseAddress!)
-                }
+            let logits = noGrad {
+                Tensor.matmul(x, Tensor(shape: [classes, dim], scalars: weight), transposeB: true) + Tensor(shape: [classes], scalars: bias)
             }
-            return (0..<n).map { r in
-                var best = 0
-                for c in 1..<classes where logits[r * classes + c] + bias[c] > logits[r * classes + best] + bias[best] { best = c }
-                return Int32(best)
-            }
+            return LinearProbe.argmaxRows(logits)
         }
     }
 
@@ -52,18 +44,24 @@ struct LogisticRegression {
                     sgemm(transposeA: false, transposeB: true, m: n, n: classes, k: d, x.pointer, wp.baseAddress!, lp.baseAddress!)
                 }
             }
-            // Softmax per row in Double; the residual (p − y) / N is the logits' gradient.
+            // Softmax and loss per row in Double, not through the Float cross-entropy op: near the
+            // optimum the line search compares losses that differ by less than Float resolves.
+            // The residual (p − y) / N is the logits' gradient.
             var loss = 0.0
             var gradB = [Double](repeating: 0, count: classes)
+            var shifted = [Double](repeating: 0, count: classes)
             for r in 0..<n {
-                var top = -Double.infinity
-                for c in 0..<classes { top = max(top, Double(logits[r * classes + c]) + theta[weights + c]) }
+                for c in 0..<classes { shifted[c] = Double(logits[r * classes + c]) + theta[weights + c] }
+                let top = shifted.max()!
                 var sum = 0.0
-                for c in 0..<classes { sum += Foundation.exp(Double(logits[r * classes + c]) + theta[weights + c] - top) }
+                for c in 0..<classes {
+                    shifted[c] = Foundation.exp(shifted[c] - top)
+                    sum += shifted[c]
+                }
                 let label = Int(labels[r])
                 loss += top + Foundation.log(sum) - (Double(logits[r * classes + label]) + theta[weights + label])
                 for c in 0..<classes {
-                    let p = Foundation.exp(Double(logits[r * classes + c]) + theta[weights + c] - top) / sum
+                    let p = shifted[c] / sum
                     let g = (p - (c == label ? 1 : 0)) / Double(n)
                     residual[r * classes + c] = Float(g)
                     gradB[c] += g
