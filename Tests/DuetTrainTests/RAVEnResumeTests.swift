@@ -125,3 +125,28 @@ func tinyRAVEnConfig(steps: Int = 8) -> RunConfig {
         #expect { try config.validate() } throws: { "\($0)".contains("objective.raven.positions") }
     }
 }
+
+@Suite struct RAVEnProbeLoadingTests {
+    /// `duet evaluate --probe` rebuilds the objective with the checkpoint's teachers as well as
+    /// its students: RAVEn's retrieval compares against the audio teacher's targets, and a
+    /// teacher left at its initialisation would put retrieval at chance whatever was learned.
+    @Test func probeLoadsTheCheckpointsTeachers() throws {
+        let config = tinyRAVEnConfig(steps: 2)
+        let run = freshFolder("raven-probe-loading")
+        defer { try? FileManager.default.removeItem(at: run) }
+        let trained = try ObjectiveFactory.makeObjective(for: config) as! RAVEn
+        try Trainer(config: config, objective: trained, source: SyntheticBatchSource(config: config, split: .train, clips: 24),
+                    run: RunFolder(url: run)).train()
+        let checkpoint = RunFolder(url: run).checkpoints.checkpoints().last!.checkpoint
+
+        let loaded = try Probing.objective(ProbeOptions(checkpoint: checkpoint.folder.path)).objective as! RAVEn
+        // Compared as Bools: a failing array comparison would print every parameter.
+        let sameStudents = loaded.store.values!.scalars == trained.store.values!.scalars
+        let sameTeachers = loaded.teacherStore.values!.scalars == trained.teacherStore.values!.scalars
+        #expect(sameStudents, "the students are the checkpoint's")
+        #expect(sameTeachers, "the teachers are the checkpoint's, not their initialisation")
+        let initial = try Probing.objective(ProbeOptions(checkpoint: checkpoint.folder.path, randomInit: true)).objective as! RAVEn
+        let initialTeachers = initial.teacherStore.values!.scalars == trained.teacherStore.values!.scalars
+        #expect(!initialTeachers, "--random-init keeps the initialisation")
+    }
+}

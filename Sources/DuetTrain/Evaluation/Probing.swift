@@ -22,6 +22,18 @@ public enum Probing {
     /// The probe values of the checkpoint (or of its config's random initialisation), and the
     /// checkpoint's step (0 for the random initialisation).
     public static func run(_ options: ProbeOptions, log: @escaping @Sendable (String) -> Void) throws(TrainError) -> (step: Int, values: [String: Double]) {
+        let loaded = try objective(options)
+        let probe = try ProbeEvaluation(config: loaded.config, log: log)
+        log("probing \(options.randomInit ? "the random initialisation of " : "")\(loaded.checkpoint.folder.path) (\(loaded.objective.name)): "
+            + "train \(probe.trainManifest), test \(probe.testManifest)")
+        return (options.randomInit ? 0 : loaded.step, try probe.run(loaded.objective))
+    }
+
+    /// The checkpoint's objective, rebuilt from its config with the overrides, holding the
+    /// checkpoint's parameters and its teachers' (every `checkpointedStores` entry: RAVEn's
+    /// retrieval reads its audio teacher), or its random initialisation with `randomInit`.
+    static func objective(_ options: ProbeOptions) throws(TrainError)
+        -> (objective: any PretrainingObjective, config: RunConfig, checkpoint: Checkpoint, step: Int) {
         let checkpoint: Checkpoint
         do { checkpoint = try CheckpointFolder.resolve(options.checkpoint, runFolder: nil) } catch { throw .checkpoint(error) }
         let state: TrainingState
@@ -34,11 +46,13 @@ public enum Probing {
         let objective: any PretrainingObjective
         do { objective = try ObjectiveFactory.makeObjective(for: config) } catch { throw .config(error) }
         if !options.randomInit {
-            do { try checkpoint.loadModel(into: objective.store) } catch { throw .checkpoint(error) }
+            do {
+                try checkpoint.loadModel(into: objective.store)
+                for (stem, store) in objective.checkpointedStores.sorted(by: { $0.key < $1.key }) {
+                    try checkpoint.loadStore(stem, into: store)
+                }
+            } catch { throw .checkpoint(error) }
         }
-        let probe = try ProbeEvaluation(config: config, log: log)
-        log("probing \(options.randomInit ? "the random initialisation of " : "")\(checkpoint.folder.path) (\(objective.name)): "
-            + "train \(probe.trainManifest), test \(probe.testManifest)")
-        return (options.randomInit ? 0 : state.step, try probe.run(objective))
+        return (objective, config, checkpoint, state.step)
     }
 }
