@@ -53,6 +53,15 @@ public struct Checkpoint: Sendable, Equatable {
         try load(modelFile, into: store)
     }
 
+    /// Loads the model into `store` and each store saved beside it into its own (`stores` by
+    /// stem, as an objective's `checkpointedStores` names them), in stem order.
+    public func loadModel(into store: ParameterStore, besideStores stores: [String: ParameterStore]) throws(CheckpointError) {
+        try loadModel(into: store)
+        for (stem, saved) in stores.sorted(by: { $0.key < $1.key }) {
+            try loadStore(stem, into: saved)
+        }
+    }
+
     /// Loads the store saved as `stem` (an objective's EMA teacher) into `store`, name for name.
     public func loadStore(_ stem: String, into store: ParameterStore) throws(CheckpointError) {
         let file = storeFile(stem)

@@ -46,12 +46,7 @@ public enum Probing {
         let objective: any PretrainingObjective
         do { objective = try ObjectiveFactory.makeObjective(for: config) } catch { throw .config(error) }
         if !options.randomInit {
-            do {
-                try checkpoint.loadModel(into: objective.store)
-                for (stem, store) in objective.checkpointedStores.sorted(by: { $0.key < $1.key }) {
-                    try checkpoint.loadStore(stem, into: store)
-                }
-            } catch { throw .checkpoint(error) }
+            do { try checkpoint.loadModel(into: objective.store, besideStores: objective.checkpointedStores) } catch { throw .checkpoint(error) }
         }
         return (objective, config, checkpoint, state.step)
     }

@@ -248,10 +248,7 @@ public final class Trainer {
     private static func restore(from checkpoint: Checkpoint, config: RunConfig, objective: any PretrainingObjective,
                                 optimizer: any Optimizer, source: any BatchSource) throws(CheckpointError) -> TrainingState {
         let state = try checkpoint.readState()
-        try checkpoint.loadModel(into: objective.store)
-        for (stem, store) in objective.checkpointedStores.sorted(by: { $0.key < $1.key }) {
-            try checkpoint.loadStore(stem, into: store)
-        }
+        try checkpoint.loadModel(into: objective.store, besideStores: objective.checkpointedStores)
         try checkpoint.loadOptimizer(into: optimizer, name: config.optim.name.rawValue)
         do { try source.seek(to: state.position) } catch {
             throw .mismatch(file: checkpoint.stateFile.path, reason: "\(error)")
