@@ -158,6 +158,25 @@ struct ConfigTests {
                 == "test.yaml:2: data.video_norm: must be one of dataset, clip_mean, got 'clip' (did you mean clip_mean?)")
     }
 
+    @Test func wordClipsPerSpeakerIsCheckedAgainstTheOtherDataKeys() throws {
+        #expect(try RunConfig(yaml: "name: x\n").data.wordClipsPerSpeaker == 0)
+        #expect(try RunConfig(yaml: "name: x\ndata:\n  word_clips_per_speaker: 240\n").data.wordClipsPerSpeaker == 240)
+        #expect(configError("data:\n  word_clips_per_speaker: -1\n")?.description
+                == "test.yaml:2: data.word_clips_per_speaker: must be 0 (the default corpus) or 1...10000 clips, got -1")
+        #expect(configError("data:\n  manifest: a.tsv\n  word_clips_per_speaker: 240\n")?.description.contains("set it to 0 with data.manifest") == true)
+        #expect(configError("data:\n  synthetic_clips: sentences\n  word_clips_per_speaker: 240\n")?.description.contains("one-word clips only") == true)
+        // The default corpus's 24 speakers (16 for training), 2 one-word clips each.
+        let cache = freshFolder("word-clips")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let corpus = try SyntheticCorpusCache.corpus(seed: 3, wordClipsPerSpeaker: 2, in: cache) { _ in }
+        #expect(corpus.lastPathComponent == "synthetic-v1-words2-seed3")
+        let words = try Manifest.load(contentsOf: corpus.appendingPathComponent("words-train.tsv").path)
+        let sentences = try Manifest.load(contentsOf: corpus.appendingPathComponent("sentences-train.tsv").path)
+        let test = try Manifest.load(contentsOf: corpus.appendingPathComponent("words-test.tsv").path)
+        #expect(words.count == 16 * 2 && sentences.count == 0 && test.count == 4 * 2)
+        #expect(try SyntheticCorpusCache.corpus(seed: 3, wordClipsPerSpeaker: 2, in: cache) { _ in Issue.record("made twice") } == corpus)
+    }
+
     @Test func unlabelledSpeakersReadTheirOwnCorpus() throws {
         #expect(try RunConfig(yaml: "name: x\n").data.unlabelledSpeakers == 0)
         #expect(configError("data:\n  unlabelled_speakers: 3\n")?.description

@@ -386,6 +386,11 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
     /// 16 sentence clips each), as RAVEn pretrains on LRS3 + VoxCeleb2 and is probed on LRW. Probes
     /// and fine-tunes keep the labelled corpus. 0: the labelled corpus's training speakers.
     public var unlabelledSpeakers = 0
+    /// With no manifest and N > 0, the labelled corpus is 24 speakers × N one-word clips
+    /// (`SyntheticCorpusCache.corpus(seed:wordClipsPerSpeaker:)`) instead of the default 24 × 40
+    /// clips of words and sentences, whose 384 training words leave about one clip a word at
+    /// `label_fraction` 0.1. Fine-tunes, probes and pretraining on the labelled corpus read it.
+    public var wordClipsPerSpeaker = 0
     /// The held-out manifest evaluated every `train.eval_every` steps; nil evaluates nothing
     /// (with the synthetic corpus, its valid split).
     public var validManifest: String? = nil
@@ -424,7 +429,8 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
          .init("on_bad_file", \.onBadFile), .init("max_bad_fraction", \.maxBadFraction),
          .init("test_manifest", \.testManifest), .init("decode_size", \.decodeSize), .init("label_fraction", \.labelFraction),
          .init("video_norm", \.videoNorm),
-         .init("synthetic_clips", \.syntheticClips), .init("unlabelled_speakers", \.unlabelledSpeakers), .init("augment", \.augment)]
+         .init("synthetic_clips", \.syntheticClips), .init("unlabelled_speakers", \.unlabelledSpeakers),
+         .init("word_clips_per_speaker", \.wordClipsPerSpeaker), .init("augment", \.augment)]
     }
 
     public func validate(at path: ConfigPath) throws(ConfigError) {
@@ -446,6 +452,12 @@ public struct DataConfig: ConfigSection, Equatable, Sendable {
                                                 "reads the synthetic corpus; set it to 0 with data.manifest")
         try path["unlabelled_speakers"].require(unlabelledSpeakers == 0 || syntheticClips != .words,
                                                 "the unlabelled corpus holds sentences only; data.synthetic_clips is words")
+        try path["word_clips_per_speaker"].require((0...10_000).contains(wordClipsPerSpeaker),
+                                                   "must be 0 (the default corpus) or 1...10000 clips, got \(wordClipsPerSpeaker)")
+        try path["word_clips_per_speaker"].require(wordClipsPerSpeaker == 0 || manifest == nil,
+                                                   "reads the synthetic corpus; set it to 0 with data.manifest")
+        try path["word_clips_per_speaker"].require(wordClipsPerSpeaker == 0 || syntheticClips != .sentences,
+                                                   "that corpus holds one-word clips only; data.synthetic_clips is sentences")
     }
 }
 

@@ -23,7 +23,7 @@ public struct ProbeEvaluation {
         if let train = config.probe.trainManifest, let test = config.probe.testManifest {
             (trainManifest, testManifest) = (train, test)
         } else {
-            let corpus = try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: log ?? { _ in })
+            let corpus = try SyntheticCorpusCache.corpus(config, log: log ?? { _ in })
             trainManifest = corpus.appendingPathComponent(SyntheticClips.words.manifest(split: "train")).path
             testManifest = corpus.appendingPathComponent(SyntheticClips.words.manifest(split: "valid")).path
         }

@@ -115,12 +115,25 @@ public enum SyntheticCorpusCache {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/duet")
     }
 
-    /// The default corpus of `seed` (24 speakers × 40 clips), written on first use; returns its
-    /// folder. A corpus is complete once its corpus.json exists (written last).
-    public static func corpus(seed: UInt64, log: (String) -> Void) throws(TrainError) -> URL {
+    /// The labelled corpus of `seed`, written on first use; returns its folder. With
+    /// `wordClipsPerSpeaker` 0 the default corpus (24 speakers × 40 clips, 60 % words); with N > 0
+    /// the same 24 speakers × N one-word clips. A corpus is complete once its corpus.json exists
+    /// (written last).
+    public static func corpus(seed: UInt64, wordClipsPerSpeaker: Int = 0, in cache: URL = folder,
+                              log: (String) -> Void) throws(TrainError) -> URL {
         var options = SyntheticCorpusOptions()
         options.seed = seed
-        return try corpus(options, name: "synthetic-v1-seed\(seed)", in: folder, what: "the synthetic corpus", log: log)
+        guard wordClipsPerSpeaker > 0 else {
+            return try corpus(options, name: "synthetic-v1-seed\(seed)", in: cache, what: "the synthetic corpus", log: log)
+        }
+        (options.clipsPerSpeaker, options.sentenceFraction) = (wordClipsPerSpeaker, 0)
+        return try corpus(options, name: "synthetic-v1-words\(wordClipsPerSpeaker)-seed\(seed)", in: cache,
+                          what: "the word corpus (\(options.speakers) speakers × \(wordClipsPerSpeaker) one-word clips)", log: log)
+    }
+
+    /// The labelled corpus `config` names (`data.word_clips_per_speaker`).
+    public static func corpus(_ config: RunConfig, log: (String) -> Void) throws(TrainError) -> URL {
+        try corpus(seed: UInt64(config.seed), wordClipsPerSpeaker: config.data.wordClipsPerSpeaker, log: log)
     }
 
     /// Seeds the unlabelled corpus of a run of seed S with S + 7: another seed draws other

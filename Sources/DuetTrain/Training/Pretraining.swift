@@ -97,7 +97,7 @@ public enum Pretraining {
         }
         let speakers = config.data.unlabelledSpeakers
         let corpus = speakers > 0 ? try SyntheticCorpusCache.unlabelled(speakers: speakers, seed: UInt64(config.seed), log: note)
-                                  : try SyntheticCorpusCache.corpus(seed: UInt64(config.seed), log: note)
+                                  : try SyntheticCorpusCache.corpus(config, log: note)
         let clips = config.data.syntheticClips
         let train = corpus.appendingPathComponent(clips.manifest(split: "train")).path
         let valid = corpus.appendingPathComponent(clips.manifest(split: "valid")).path
