@@ -24,7 +24,7 @@ LABEL_FRACTION=0.1
 # The labelled words: the corpus's 24 speakers saying WORD_CLIPS one-word clips each, so 10 % of
 # the 16 training speakers' labels is about 13 clips a word (LRW's 10 % is about 100); with the
 # default corpus's 24 word clips a speaker it would be one clip a word, a one-shot task.
-WORD_CLIPS="${WORD_CLIPS:-240}"  # 0: the default corpus (24 clips a speaker, 60 % of them words)
+WORD_CLIPS="${WORD_CLIPS:-240}"  # 0: the default corpus (40 clips a speaker, 24 of them words)
 # lr 2e-3 and no time masks: in 150 steps the recipe's time mask (up to 10 of the 32 frames) cost
 # the pretrained encoder 3-5 points on test and the encoder from scratch about 1 (README, "Fine-tuning").
 FINETUNE_SET=(--set train.steps="$FINETUNE_STEPS" --set data.label_fraction="$LABEL_FRACTION"
