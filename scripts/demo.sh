@@ -60,7 +60,8 @@ runs="runs/demo-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$runs"
 
 stage "2/7 the synthetic talking-mouth corpora: made once (about 45 s and 1 min) in \${DUET_CACHE:-~/.cache/duet}, then reused"
-echo "labelled: 24 speakers (16 train / 4 valid / 4 test, disjoint) × $WORD_CLIPS one-word clips, 30 words, H.264 + AAC; the fine-tunes read it (made by the first)"
+if [ "$WORD_CLIPS" -gt 0 ]; then clips="$WORD_CLIPS one-word clips"; else clips="40 clips (24 of them words)"; fi
+echo "labelled: 24 speakers (16 train / 4 valid / 4 test, disjoint) × $clips, 30 words, H.264 + AAC; the fine-tunes read it (made by the first)"
 echo "unlabelled: $UNLABELLED_SPEAKERS other speakers × 16 sentences, for pretraining only; both are made when missing"
 
 if [ "$UNLABELLED_SPEAKERS" -gt 0 ]; then corpus="the unlabelled corpus of $UNLABELLED_SPEAKERS other speakers"; else corpus="the training speakers' clips"; fi

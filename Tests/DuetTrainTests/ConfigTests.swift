@@ -165,6 +165,8 @@ struct ConfigTests {
                 == "test.yaml:2: data.word_clips_per_speaker: must be 0 (the default corpus) or 1...10000 clips, got -1")
         #expect(configError("data:\n  manifest: a.tsv\n  word_clips_per_speaker: 240\n")?.description.contains("set it to 0 with data.manifest") == true)
         #expect(configError("data:\n  synthetic_clips: sentences\n  word_clips_per_speaker: 240\n")?.description.contains("one-word clips only") == true)
+        #expect(configError("task:\n  kind: ctc\ndata:\n  word_clips_per_speaker: 240\n")?.description
+                == "test.yaml:4: data.word_clips_per_speaker: that corpus holds one-word clips only; a ctc task reads sentences")
         // The default corpus's 24 speakers (16 for training), 2 one-word clips each.
         let cache = freshFolder("word-clips")
         defer { try? FileManager.default.removeItem(at: cache) }

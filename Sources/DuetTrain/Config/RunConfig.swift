@@ -49,6 +49,10 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             try path["data.unlabelled_speakers"].require(data.unlabelledSpeakers == 0,
                 "must be 0 in a fine-tuning run (task): fine-tunes read the labelled corpus, got \(data.unlabelledSpeakers)")
         }
+        if let task, data.wordClipsPerSpeaker > 0 {
+            try path["data.word_clips_per_speaker"].require(task.syntheticClips != .sentences,
+                "that corpus holds one-word clips only; a \(task.kind.rawValue) task reads sentences")
+        }
         if let kinds = ObjectiveConfig.maskingKinds[objective.name], task == nil {
             try path["masking.kind"].require(kinds.contains(masking.kind),
                 "\(masking.kind.rawValue) masking does not fit \(objective.name)'s tokens; use "

@@ -34,9 +34,6 @@ public struct FineTuningData: Sendable {
             manifests[.test] = config.data.testManifest
             vocabularyFile = vocabularyFile ?? train.replacingLastComponent(with: "vocab.txt")
         } else {
-            if task.syntheticClips == .sentences && config.data.wordClipsPerSpeaker > 0 {
-                throw .usage("data.word_clips_per_speaker: that corpus holds one-word clips only; a \(task.kind.rawValue) task reads sentences")
-            }
             let corpus = try SyntheticCorpusCache.corpus(config, log: log)
             for split in TaskSplit.allCases {
                 manifests[split] = corpus.appendingPathComponent(task.syntheticClips.manifest(split: split.rawValue)).path
