@@ -16,43 +16,10 @@ PRETRAIN_CONFIG="${PRETRAIN_CONFIG:-configs/braven-tiny.yaml}"
 PRETRAIN_STEPS="${PRETRAIN_STEPS:-1500}"
 UNLABELLED_SPEAKERS="${UNLABELLED_SPEAKERS:-240}"
 PRETRAIN_SET=(--set train.steps="$PRETRAIN_STEPS" --set data.unlabelled_speakers="$UNLABELLED_SPEAKERS")
-# Word lip reading with RAVEn's tower. The tower's shape and the frames it reads are not repeated
-# here: both fine-tunes take them from the pretraining run's resolved config (tower_sets below).
-FINETUNE_CONFIG="${FINETUNE_CONFIG:-configs/lipread-word-raven-tiny.yaml}"
-# 300 steps (12 passes over the 390 labelled clips): at 150 the fine-tunes stop while both arms
-# still learn, and which arm is ahead then depends on the speakers (README, "Fine-tuning").
-FINETUNE_STEPS="${FINETUNE_STEPS:-300}"
-LABEL_FRACTION=0.1
-# The labelled words: the corpus's 24 speakers saying WORD_CLIPS one-word clips each, so 10 % of
-# the 16 training speakers' labels is about 13 clips a word (LRW's 10 % is about 100); with the
-# default corpus's 24 word clips a speaker it would be one clip a word, a one-shot task.
-WORD_CLIPS="${WORD_CLIPS:-240}"  # 0: the default corpus (40 clips a speaker, 24 of them words)
-# lr 2e-3 and no time masks: in 150 steps the recipe's time mask (up to 10 of the 32 frames) cost
-# the pretrained encoder 3-5 points on test and the encoder from scratch about 1 (README, "Fine-tuning").
-FINETUNE_SET=(--set train.steps="$FINETUNE_STEPS" --set data.label_fraction="$LABEL_FRACTION"
-              --set data.word_clips_per_speaker="$WORD_CLIPS" --set optim.lr=2e-3 --set data.augment.time_masks=0)
+# Word lip reading with RAVEn's tower, 10 % of the labels: FINETUNE_SET, tower_sets, accuracy.
+source scripts/lib/lipread-recipe.sh
 
 stage() { printf '\n== %s ==\n' "$*"; }
-# A run's resolved config.yaml (every key, as duet wrote it) as key.path=value lines, then the
-# keys that fix the pretrained video tower and its input: all of model.video but drop_path (a
-# fine-tuning choice), RAVEn's LayerScale (the blocks have ls1 / ls2 only with it), and the frame
-# rate, window, decode size and per-clip centring (the fine-tunes read frames exactly as the
-# pretraining did).
-tower_sets() {
-    awk 'match($0, /^ */) { level = RLENGTH / 2 }
-         /^ *[A-Za-z0-9_]+:/ {
-             key = $1; sub(/:$/, "", key); value = $0; sub(/^ *[A-Za-z0-9_]+: ?/, "", value)
-             path[level] = key; full = path[0]; for (i = 1; i <= level; i++) full = full "." path[i]
-             if (value != "") print full "=" value
-         }' "$1" \
-        | grep -E '^(model\.video\.|objective\.raven\.(layer_scale|positions)=|data\.(fps|clip_seconds|decode_size|video_norm)=)' \
-        | grep -v '^model\.video\.drop_path='
-}
-accuracy() {  # the test accuracy a fine-tuning run's evaluation wrote, in %
-    local file
-    file=$(ls "$1"/evaluation/step-*/metrics-test.json | tail -1)
-    sed -n 's/.*"accuracy": \([0-9.eE+-]*\).*/\1/p' "$file" | awk '{ printf "%.1f", 100 * $1 }'
-}
 
 stage "1/7 building duet in release (installing the Debian packages it needs when missing)"
 bash scripts/install-deps.sh
