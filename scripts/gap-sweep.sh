@@ -30,6 +30,10 @@ mkdir -p "$out"
 mapfile -t tower < <(tower_sets "$run/config.yaml")
 for kv in "${tower[@]}"; do FINETUNE_SET+=(--set "$kv"); done
 
+# Rows of "SEED pretrained-test pretrained-valid scratch-test scratch-valid" as aligned lines with their gaps.
+format_rows() {
+    awk '{ printf "  corpus %-3s pretrained %5.1f / %5.1f %%   scratch %5.1f / %5.1f %%   gap %+5.1f / %+5.1f\n", $1, $2, $3, $4, $5, $2 - $4, $3 - $5 }'
+}
 rows=()
 for seed in "${seeds[@]}"; do
     sets=("${FINETUNE_SET[@]}" --set seed="$seed")
@@ -43,12 +47,11 @@ for seed in "${seeds[@]}"; do
         for split in test valid; do row+=" $(accuracy "$out/corpus-$seed/$arm" "$split")"; done
     done
     rows+=("$row")
-    echo "$row" | awk '{ printf "pretrained %s / %s %%, scratch %s / %s %% (test / valid): gap %+.1f / %+.1f\n", $2, $3, $4, $5, $2 - $4, $3 - $5 }'
+    format_rows <<< "$row"
 done
 
 printf '\nWord accuracy, %s of the labels, %s steps, test / valid (960 clips each, chance 3.3 %%); logs in %s\n' \
     "$LABEL_FRACTION" "$FINETUNE_STEPS" "$out"
-printf '%s\n' "${rows[@]}" | awk '
-    { printf "  corpus %-3s pretrained %5.1f / %5.1f %%   scratch %5.1f / %5.1f %%   gap %+5.1f / %+5.1f\n", $1, $2, $3, $4, $5, $2 - $4, $3 - $5
-      test += $2 - $4; valid += $3 - $5; n++ }
+printf '%s\n' "${rows[@]}" | format_rows
+printf '%s\n' "${rows[@]}" | awk '{ test += $2 - $4; valid += $3 - $5; n++ }
     END { printf "  mean gap over %d corpora: %+.1f points test, %+.1f valid\n", n, test / n, valid / n }'
