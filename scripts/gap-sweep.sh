@@ -38,10 +38,12 @@ rows=()
 for seed in "${seeds[@]}"; do
     sets=("${FINETUNE_SET[@]}" --set seed="$seed")
     echo "== corpus $seed: from $run, then from scratch =="
-    "$duet" finetune --config "$FINETUNE_CONFIG" --init "$run/checkpoints/latest" "${sets[@]}" \
-        --run-dir "$out/corpus-$seed/pretrained" > "$out/corpus-$seed-pretrained.log" 2>&1
-    "$duet" finetune --config "$FINETUNE_CONFIG" "${sets[@]}" \
-        --run-dir "$out/corpus-$seed/scratch" > "$out/corpus-$seed-scratch.log" 2>&1
+    for arm in pretrained scratch; do
+        init=(); [ "$arm" = scratch ] || init=(--init "$run/checkpoints/latest")
+        log="$out/corpus-$seed-$arm.log"
+        "$duet" finetune --config "$FINETUNE_CONFIG" "${init[@]}" "${sets[@]}" --run-dir "$out/corpus-$seed/$arm" > "$log" 2>&1 \
+            || { tail -3 "$log" >&2; echo "error: the $arm fine-tune on corpus $seed failed; its log: $log" >&2; exit 1; }
+    done
     row="$seed"
     for arm in pretrained scratch; do
         for split in test valid; do row+=" $(accuracy "$out/corpus-$seed/$arm" "$split")"; done
