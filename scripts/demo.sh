@@ -40,7 +40,7 @@ mapfile -t tower < <(tower_sets "$runs/pretrain/config.yaml")
 for kv in "${tower[@]}"; do FINETUNE_SET+=(--set "$kv"); done
 echo "the fine-tunes build the pretrained video tower: ${tower[*]}"
 
-stage "4/7 lip reading of single words with $LABEL_FRACTION of the labels, from the pretrained video encoder"
+stage "4/7 lip reading of single words with $LABEL_FRACTION of the labels, from the pretrained video encoder ($FREEZE_STEPS steps of the head alone, then $((FINETUNE_STEPS - FREEZE_STEPS)) of the whole model)"
 "$duet" finetune --config "$FINETUNE_CONFIG" --init "$runs/pretrain/checkpoints/latest" \
     "${FINETUNE_SET[@]}" --run-dir "$runs/lipread-pretrained"
 

@@ -52,8 +52,8 @@ for seed in "${seeds[@]}"; do
     format_rows <<< "$row"
 done
 
-printf '\nWord accuracy, %s of the labels, %s steps, test / valid (960 clips each, chance 3.3 %%); logs in %s\n' \
-    "$LABEL_FRACTION" "$FINETUNE_STEPS" "$out"
+printf '\nWord accuracy, %s of the labels, %s steps (the first %s the head alone), test / valid (960 clips each, chance 3.3 %%); logs in %s\n' \
+    "$LABEL_FRACTION" "$FINETUNE_STEPS" "$FREEZE_STEPS" "$out"
 printf '%s\n' "${rows[@]}" | format_rows
 printf '%s\n' "${rows[@]}" | awk '{ test += $2 - $4; valid += $3 - $5; n++ }
     END { printf "  mean gap over %d corpora: %+.1f points test, %+.1f valid\n", n, test / n, valid / n }'
