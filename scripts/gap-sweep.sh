@@ -2,8 +2,8 @@
 # How general the demo's gap is: the demo's fine-tune (scripts/lib/lipread-recipe.sh) from a
 # pretraining run and from scratch on the word corpora of several seeds (each its own 24
 # speakers, its own 10 % of the labels, head and order), then the test and valid accuracies of
-# both arms per corpus and the mean gaps. One corpus on the demo's keys takes about 4 minutes on
-# 2 cores (made in the cache first when missing, about 45 s).
+# both arms per corpus and the mean gaps. One corpus on the demo's keys takes about 4-5 minutes
+# on 2 cores (made in the cache first when missing, about 45 s).
 #
 #   bash scripts/gap-sweep.sh RUN [SEED ...]     e.g. bash scripts/gap-sweep.sh runs/demo-…/pretrain 0 1 2 3 4
 #

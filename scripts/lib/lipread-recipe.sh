@@ -8,9 +8,9 @@ FINETUNE_CONFIG="${FINETUNE_CONFIG:-configs/lipread-word-raven-tiny.yaml}"
 # 400 steps, the first FREEZE_STEPS of them training the head alone on the frozen encoder, then
 # 300 of the whole model (12 passes over the 390 labelled clips): LP-FT (Kumar et al., 2022), the
 # head learns on the frozen features first, so that a head that knows nothing yet does not pull
-# the pretrained encoder about. Over
-# 15 pairs (three pretraining runs, five corpora) it widened the gap on unseen speakers from +14.0
-# to +19.1 points on test and from +14.6 to +19.0 on valid (README, "Fine-tuning").
+# the pretrained encoder about. Over 15 pairs (three pretraining runs, five corpora) it widened
+# the gap on unseen speakers from +14.0 to +19.1 points on test and from +14.6 to +19.0 on valid
+# (README, "Fine-tuning").
 FINETUNE_STEPS="${FINETUNE_STEPS:-400}"
 FREEZE_STEPS="${FREEZE_STEPS:-$((FINETUNE_STEPS / 4))}"  # 100 of 400; a quarter of a shorter check's steps
 LABEL_FRACTION=0.1
