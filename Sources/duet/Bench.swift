@@ -52,7 +52,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         print(TrainingBench.machineLine)
         // Each flag adds its part to the report (and to --json); with none, the kernel benchmark runs.
-        var report = BenchReport(openblasCore: BLASThreads.coreName, blasThreads: BLASThreads.count, kernelThreads: kernelThreadCount)
+        var report = BenchReport(openblasCore: BLASThreads.coreName, blasThreads: 1, kernelThreads: kernelThreadCount)
         if let ravenProfile {
             report.raven = try RAVEnBench.run(configFile: ravenProfile, steps: repeats)
         }
@@ -110,6 +110,7 @@ struct Bench: ParsableCommand {
 /// Everything one `duet bench` run measured, as `--json` writes it.
 struct BenchReport: Encodable {
     let openblasCore: String
+    /// OpenBLAS threads per product call: 1, each kernel thread running its own share.
     let blasThreads: Int
     let kernelThreads: Int
     var sgemmGflops: Double?

@@ -32,7 +32,8 @@ struct TrainingProfile: Codable {
 enum TrainingBench {
     /// The line that says which OpenBLAS kernels and how many threads ran.
     static var machineLine: String {
-        "OpenBLAS kernels: \(BLASThreads.coreName)\(kernelSetOrigin), BLAS threads: \(BLASThreads.count), kernel threads: \(kernelThreadCount), "
+        "OpenBLAS kernels: \(BLASThreads.coreName)\(kernelSetOrigin), \(kernelThreadCount) kernel threads, products split over them "
+            + "at one OpenBLAS thread each (the sgemm reference: OpenBLAS's own \(kernelThreadCount) threads), "
             + BLASThreadTimeout.describe(environment: ProcessInfo.processInfo.environment)
     }
 

@@ -19,7 +19,7 @@ public struct KernelTiming: Sendable, Codable {
 public enum KernelBenchmarks {
     /// Runs every kernel benchmark; `repeats` timed runs each after 3 warm-up runs.
     public static func run(repeats: Int = 10) -> [KernelTiming] {
-        [sgemm2048(repeats), linear(repeats), attentionW1(repeats), attentionW3(repeats), layerNorm(repeats), gelu(repeats)]
+        [sgemm2048(repeats), splitSgemm2048(repeats), linear(repeats), attentionW1(repeats), attentionW3(repeats), layerNorm(repeats), gelu(repeats)]
     }
 
     /// Only the kernels whose names start with one of `prefixes` ("sgemm", "linear", ...).
@@ -33,14 +33,29 @@ public enum KernelBenchmarks {
         return results
     }
 
+    /// The reference rate: one 2048³ cblas_sgemm with OpenBLAS's own threads over every core.
     static func sgemm2048(_ repeats: Int) -> KernelTiming {
         let n = 2048
-        let a = Tensor.randomNormal([n, n], stream: RandomStream(seed: 1)), b = Tensor.randomNormal([n, n], stream: RandomStream(seed: 2))
-        let c = Tensor(uninitializedShape: [n, n])
+        let (a, b, c) = squareOperands(n)
+        let call = SgemmCall(transposeA: false, transposeB: false, k: n, alpha: 1, a: a.pointer, lda: n,
+                             b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
+        let ms = BLASThreads.withOwnThreads { medianMilliseconds(repeats: repeats) { call.run(rows: 0..<n, columns: 0..<n) } }
+        return KernelTiming(name: "sgemm 2048³", milliseconds: ms, flops: 2 * pow3(n), sgemmOnlyMilliseconds: nil)
+    }
+
+    /// The same product through Duet's `sgemm`: one-thread OpenBLAS calls on the kernel threads.
+    static func splitSgemm2048(_ repeats: Int) -> KernelTiming {
+        let n = 2048
+        let (a, b, c) = squareOperands(n)
         let ms = medianMilliseconds(repeats: repeats) {
             sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n, a.pointer, b.pointer, c.pointer)
         }
-        return KernelTiming(name: "sgemm 2048³", milliseconds: ms, flops: 2 * pow3(n), sgemmOnlyMilliseconds: nil)
+        return KernelTiming(name: "sgemm 2048³ on kernel threads", milliseconds: ms, flops: 2 * pow3(n), sgemmOnlyMilliseconds: nil)
+    }
+
+    private static func squareOperands(_ n: Int) -> (Tensor, Tensor, Tensor) {
+        (Tensor.randomNormal([n, n], stream: RandomStream(seed: 1)), Tensor.randomNormal([n, n], stream: RandomStream(seed: 2)),
+         Tensor(uninitializedShape: [n, n]))
     }
 
     /// Linear 3136×192 → 768 (a ViT-Tiny MLP's first layer on 16 images), forward + backward.

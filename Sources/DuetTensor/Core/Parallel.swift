@@ -1,4 +1,5 @@
-// The thread pool: rows of a kernel split into contiguous ranges over Dispatch's worker threads.
+// The kernels' parallel loops: rows of a kernel split into contiguous ranges, range i always on
+// kernel thread i (KernelPool).
 import Dispatch
 import Foundation
 import CBLAS
@@ -15,7 +16,7 @@ public let kernelThreadCount: Int = max(1, ProcessInfo.processInfo.activeProcess
 
 /// Runs `body` over `0..<count` split into at most `kernelThreadCount` contiguous ranges.
 /// Ranges are no shorter than `grain` items, so small work stays on the calling thread.
-/// Never call sgemm inside `body`: OpenBLAS has its own threads.
+/// Don't call sgemm inside `body`: it splits its own work over these threads.
 public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     parallelChunks(count, grain: grain) { _, range in body(range) }
 }
@@ -36,23 +37,30 @@ public func parallelChunks(_ count: Int, grain: Int = 1, _ body: (_ chunk: Int, 
         body(0, 0..<count)
         return
     }
-    withoutActuallyEscaping(body) { escaping in
-        let shared = UncheckedSendable(escaping)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let lo = count * chunk / chunks
-            let hi = count * (chunk + 1) / chunks
-            if lo < hi { shared.value(chunk, lo..<hi) }
-        }
+    KernelPool.shared.run(chunks: chunks) { chunk in
+        let lo = count * chunk / chunks
+        let hi = count * (chunk + 1) / chunks
+        if lo < hi { body(chunk, lo..<hi) }
     }
 }
 
-/// OpenBLAS's thread count, set once by the first kernel that needs BLAS.
+/// OpenBLAS's threads. Duet runs every product as one-thread OpenBLAS calls on its own kernel
+/// threads (GEMM.swift); plain cblas_sgemm with OpenBLAS's own threads is kept for the
+/// benchmark's reference rate.
 public enum BLASThreads {
-    /// Sets OpenBLAS to `count` threads (call once at start; the default is the core count).
-    public static func set(_ count: Int) {
-        openblas_set_num_threads(Int32(count))
+    /// Makes OpenBLAS run each call on the caller's thread alone; the first call sets it for the process.
+    public static func confineToCaller() { _ = oneThreadPerCaller }
+    private static let oneThreadPerCaller: Void = openblas_set_num_threads(1)
+
+    /// Runs `body` with OpenBLAS's own threads over every core, as a program calling cblas_sgemm
+    /// directly gets them (the benchmark's reference rate). Call with nothing else running.
+    public static func withOwnThreads<R>(_ body: () -> R) -> R {
+        confineToCaller()
+        openblas_set_num_threads(Int32(kernelThreadCount))
+        defer { openblas_set_num_threads(1) }
+        return body()
     }
-    public static var count: Int { Int(openblas_get_num_threads()) }
+
     /// The kernel set OpenBLAS chose for this processor (for example "Cooperlake" or "Haswell").
     public static var coreName: String {
         guard let c = openblas_get_corename() else { return "unknown" }

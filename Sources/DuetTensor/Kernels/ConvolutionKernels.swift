@@ -150,15 +150,6 @@ func moveSampleBlocks(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<F
     }
 }
 
-/// C = op(A)·op(B) + beta·C for row-major matrices (C is m×n, the inner dimension k).
-/// Called only outside parallel loops: OpenBLAS runs its own threads.
-func convolutionGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-                     _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-                     beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-}
-
 /// y[b, c, :] = bias[c] for every plane of a [batch, channels, plane] buffer.
 func fillPlanes(_ y: UnsafeMutablePointer<Float>, with bias: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int) {
     let p = UncheckedSendable((y, bias))

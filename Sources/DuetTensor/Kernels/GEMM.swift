@@ -1,5 +1,9 @@
 // The one door to cblas_sgemm: row-major, transposes as flags (a transposed weight is never
-// materialised). Call from the calling thread only: OpenBLAS brings its own threads.
+// materialised), and the product split over the kernel threads, each running a one-thread
+// OpenBLAS call on its own rows of C: the rows of the activations a thread wrote in the kernel
+// before (KernelPool keeps range i on thread i). OpenBLAS's own threads would share one packed
+// panel and meet at flags inside every call, cross-core traffic that the shared VM makes slow
+// for seconds at a time (KernelPool.swift).
 import CBLAS
 
 /// C[M,N] = alpha · op(A) · op(B) + beta · C, row-major, with op(X) = Xᵀ when its flag is set.
@@ -8,19 +12,74 @@ import CBLAS
 public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                   alpha: Float = 1, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                   beta: Float = 0, _ c: UnsafeMutablePointer<Float>) {
+    stridedSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                 a, lda: transposeA ? m : k, b, ldb: transposeB ? k : n, beta: beta, c, ldc: n)
+}
+
+/// `sgemm` with explicit leading dimensions (sub-matrices of larger buffers).
+public func stridedSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                         beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0, n > 0 else { return }
     if k == 0 {
         // BLAS leaves C untouched when K is 0 only if beta is 1; make the empty product explicit.
-        if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 {
-            for i in 0..<(m * n) { c[i] *= beta }
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { row[j] *= beta } }
         }
         return
     }
-    cblas_sgemm(CblasRowMajor,
-                transposeA ? CblasTrans : CblasNoTrans,
-                transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(transposeA ? m : k),
-                b, Int32(transposeB ? k : n),
-                beta, c, Int32(n))
+    let call = SgemmCall(transposeA: transposeA, transposeB: transposeB, k: k, alpha: alpha,
+                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    let split = GEMMSplit(m: m, n: n, k: k)
+    parallelFor(split.slices) { slices in
+        let lo = split.start(of: slices.lowerBound), hi = split.start(of: slices.upperBound)
+        if split.alongRows { call.run(rows: lo..<hi, columns: 0..<n) } else { call.run(rows: 0..<m, columns: lo..<hi) }
+    }
+}
+
+/// How a product is cut between the kernel threads: along C's rows (the tokens, as the kernels
+/// around it split them) unless it has fewer rows than columns and fewer than 32 a thread, in
+/// slices of 16 (one AVX-512 vector of C); not at all when it is too small to pay for handing
+/// work to another thread.
+struct GEMMSplit {
+    static let sliceWidth = 16
+    static let minimumMultiplyAdds = 1 << 18
+
+    let alongRows: Bool
+    let extent: Int
+    let slices: Int
+
+    init(m: Int, n: Int, k: Int) {
+        alongRows = m >= n || m >= 32 * kernelThreadCount
+        extent = alongRows ? m : n
+        slices = m * n * k < Self.minimumMultiplyAdds ? 1 : (extent + Self.sliceWidth - 1) / Self.sliceWidth
+    }
+
+    /// The first row (or column) of slice `index`; `start(of: slices)` is the extent (also when
+    /// the product is one slice because it is small).
+    func start(of index: Int) -> Int { index >= slices ? extent : index * Self.sliceWidth }
+}
+
+/// One cblas_sgemm over a block of C, OpenBLAS confined to the calling thread.
+struct SgemmCall {
+    let transposeA: Bool, transposeB: Bool
+    let k: Int
+    let alpha: Float
+    let a: UnsafePointer<Float>, lda: Int
+    let b: UnsafePointer<Float>, ldb: Int
+    let beta: Float
+    let c: UnsafeMutablePointer<Float>, ldc: Int
+
+    func run(rows: Range<Int>, columns: Range<Int>) {
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        BLASThreads.confineToCaller()
+        // Row i of op(A) starts at column i of a transposed A; column j of op(B) at row j of a transposed B.
+        let aStart = a + (transposeA ? rows.lowerBound : rows.lowerBound * lda)
+        let bStart = b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound)
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(rows.count), Int32(columns.count), Int32(k), alpha,
+                    aStart, Int32(lda), bStart, Int32(ldb),
+                    beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+    }
 }

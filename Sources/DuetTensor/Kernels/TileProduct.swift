@@ -1,5 +1,5 @@
 // A small register-tiled matrix product for work already split over the kernel threads (one
-// attention head per task), where sgemm must not run: OpenBLAS brings its own threads.
+// attention head per task), where sgemm would split its work again over threads already busy.
 
 /// C = alpha · A·B (+ C when `accumulate`), with C [rows, cols] and B [depth, cols] row-major
 /// (row strides given) and A(i, t) = a[i·aRowStride + t·aColStride], so Aᵀ is a stride swap.

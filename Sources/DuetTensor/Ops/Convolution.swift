@@ -106,10 +106,10 @@ private struct ConvolutionPlan {
             let out = staged ?? yChunk
             if let bias { fillPlanes(out, with: bias, batch: 1, channels: outChannels, plane: width) }
             for g in 0..<groups {
-                convolutionGEMM(transposeA: false, transposeB: false, m: groupOut, n: width, k: kernelRows,
-                                w + g * groupOut * kernelRows, lda: kernelRows,
-                                cols.pointer + g * kernelRows * width, ldb: width,
-                                beta: bias == nil ? 0 : 1, out + g * groupOut * width, ldc: width)
+                stridedSgemm(transposeA: false, transposeB: false, m: groupOut, n: width, k: kernelRows,
+                             w + g * groupOut * kernelRows, lda: kernelRows,
+                             cols.pointer + g * kernelRows * width, ldb: width,
+                             beta: bias == nil ? 0 : 1, out + g * groupOut * width, ldc: width)
             }
             if let staged { moveSampleBlocks(staged, yChunk, samples: n, rows: outChannels, plane: positions, intoTensor: true) }
         }
@@ -133,18 +133,18 @@ private struct ConvolutionPlan {
             if let gw {
                 im2col(x + chunk.lowerBound * channels * window.inputCount, samples: n, channels: channels, window, cols.pointer)
                 for g in 0..<groups {
-                    convolutionGEMM(transposeA: false, transposeB: true, m: groupOut, n: kernelRows, k: width,
-                                    gyb + g * groupOut * width, lda: width,
-                                    cols.pointer + g * kernelRows * width, ldb: width,
-                                    beta: 1, gw + g * groupOut * kernelRows, ldc: kernelRows)
+                    stridedSgemm(transposeA: false, transposeB: true, m: groupOut, n: kernelRows, k: width,
+                                 gyb + g * groupOut * width, lda: width,
+                                 cols.pointer + g * kernelRows * width, ldb: width,
+                                 beta: 1, gw + g * groupOut * kernelRows, ldc: kernelRows)
                 }
             }
             if let gx {
                 for g in 0..<groups {
-                    convolutionGEMM(transposeA: true, transposeB: false, m: kernelRows, n: width, k: groupOut,
-                                    w + g * groupOut * kernelRows, lda: kernelRows,
-                                    gyb + g * groupOut * width, ldb: width,
-                                    beta: 0, cols.pointer + g * kernelRows * width, ldc: width)
+                    stridedSgemm(transposeA: true, transposeB: false, m: kernelRows, n: width, k: groupOut,
+                                 w + g * groupOut * kernelRows, lda: kernelRows,
+                                 gyb + g * groupOut * width, ldb: width,
+                                 beta: 0, cols.pointer + g * kernelRows * width, ldc: width)
                 }
                 col2im(cols.pointer, samples: n, channels: channels, window, gx + chunk.lowerBound * channels * window.inputCount)
             }

@@ -52,10 +52,10 @@ struct DepthSharedConvolutionPlan {
         for b in 0..<batch {
             im2col(x + b * channels * window.inputCount, samples: 1, channels: channels, frames, cols.pointer)
             for kd in 0..<window.kD {
-                convolutionGEMM(transposeA: false, transposeB: false, m: outChannels, n: positions, k: tapRows,
-                                taps.pointer + kd * outChannels * tapRows, lda: tapRows,
-                                cols.pointer + kd * framePositions, ldb: columns,
-                                beta: kd == 0 && bias == nil ? 0 : 1, y + b * outChannels * positions, ldc: positions)
+                stridedSgemm(transposeA: false, transposeB: false, m: outChannels, n: positions, k: tapRows,
+                             taps.pointer + kd * outChannels * tapRows, lda: tapRows,
+                             cols.pointer + kd * framePositions, ldb: columns,
+                             beta: kd == 0 && bias == nil ? 0 : 1, y + b * outChannels * positions, ldc: positions)
             }
         }
     }
@@ -75,18 +75,18 @@ struct DepthSharedConvolutionPlan {
             if gw != nil {
                 im2col(x + b * channels * window.inputCount, samples: 1, channels: channels, frames, cols.pointer)
                 for kd in 0..<window.kD {
-                    convolutionGEMM(transposeA: false, transposeB: true, m: outChannels, n: tapRows, k: positions,
-                                    gyb, lda: positions, cols.pointer + kd * framePositions, ldb: columns,
-                                    beta: 1, gTaps.pointer + kd * outChannels * tapRows, ldc: tapRows)
+                    stridedSgemm(transposeA: false, transposeB: true, m: outChannels, n: tapRows, k: positions,
+                                 gyb, lda: positions, cols.pointer + kd * framePositions, ldb: columns,
+                                 beta: 1, gTaps.pointer + kd * outChannels * tapRows, ldc: tapRows)
                 }
             }
             if let gx {
                 // The taps' column ranges overlap: accumulate them all on zeros.
                 cols.pointer.update(repeating: 0, count: tapRows * columns)
                 for kd in 0..<window.kD {
-                    convolutionGEMM(transposeA: true, transposeB: false, m: tapRows, n: positions, k: outChannels,
-                                    taps.pointer + kd * outChannels * tapRows, lda: tapRows, gyb, ldb: positions,
-                                    beta: 1, cols.pointer + kd * framePositions, ldc: columns)
+                    stridedSgemm(transposeA: true, transposeB: false, m: tapRows, n: positions, k: outChannels,
+                                 taps.pointer + kd * outChannels * tapRows, lda: tapRows, gyb, ldb: positions,
+                                 beta: 1, cols.pointer + kd * framePositions, ldc: columns)
                 }
                 col2im(cols.pointer, samples: 1, channels: channels, frames, gx + b * channels * window.inputCount)
             }
