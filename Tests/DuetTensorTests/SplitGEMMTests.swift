@@ -59,6 +59,13 @@ import DuetTestSupport
         }
     }
 
+    @Test func weightGradientsSumPartialsOverTheTokens() {
+        #expect(GEMMSplit.overK(transposeA: true, transposeB: false, m: 24, n: 20, k: 1200) == (kernelThreadCount > 1))
+        #expect(!GEMMSplit.overK(transposeA: false, transposeB: false, m: 24, n: 20, k: 1200))
+        check(m: 24, n: 20, k: 1200, ta: true, tb: false)
+        check(m: 24, n: 20, k: 1201, ta: true, tb: false, pad: 2, alpha: 0.5, beta: 1)
+    }
+
     @Test func emptyInnerDimensionScalesC() {
         let c = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
         let a = Tensor.zeros([2, 1]), b = Tensor.zeros([1, 3])

@@ -31,10 +31,44 @@ public func stridedSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: 
     }
     let call = SgemmCall(transposeA: transposeA, transposeB: transposeB, k: k, alpha: alpha,
                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    if GEMMSplit.overK(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k) {
+        sgemmSplitOverK(call, m: m, n: n)
+        return
+    }
     let split = GEMMSplit(m: m, n: n, k: k)
     parallelFor(split.slices) { slices in
         let lo = split.start(of: slices.lowerBound), hi = split.start(of: slices.upperBound)
         if split.alongRows { call.run(rows: lo..<hi, columns: 0..<n) } else { call.run(rows: 0..<m, columns: lo..<hi) }
+    }
+}
+
+/// A weight gradient (op(A) = Aᵀ over the tokens, B the tokens' inputs): each kernel thread sums
+/// over its own tokens, the rows it wrote in the kernels before, into its own partial C; the
+/// partials are then added up by rows. Split by C's rows instead, both threads would read every
+/// token, half of them from the other core.
+private func sgemmSplitOverK(_ call: SgemmCall, m: Int, n: Int) {
+    let k = call.k
+    let parts = parallelChunkCount(k, grain: GEMMSplit.minimumTokensPerThread)
+    let partials = Tensor(uninitializedShape: [(parts - 1) * m * n])
+    let partialBase = UncheckedSendable(partials.pointer)
+    parallelChunks(k, grain: GEMMSplit.minimumTokensPerThread) { part, tokens in
+        // Part 0 writes C itself (with the call's beta); the others write their own scratch.
+        let out = part == 0 ? call.c : partialBase.value + (part - 1) * m * n
+        let piece = SgemmCall(transposeA: true, transposeB: false, k: tokens.count, alpha: call.alpha,
+                              a: call.a + tokens.lowerBound * call.lda, lda: call.lda,
+                              b: call.b + tokens.lowerBound * call.ldb, ldb: call.ldb,
+                              beta: part == 0 ? call.beta : 0, c: out, ldc: part == 0 ? call.ldc : n)
+        piece.run(rows: 0..<m, columns: 0..<n)
+    }
+    let c = UncheckedSendable(call.c)
+    parallelFor(m, grain: Swift.max(1, 4096 / n)) { rows in
+        for i in rows {
+            let row = c.value + i * call.ldc
+            for p in 0..<(parts - 1) {
+                let partial = UnsafePointer(partialBase.value + p * m * n + i * n)
+                for j in 0..<n { row[j] += partial[j] }
+            }
+        }
     }
 }
 
@@ -45,6 +79,14 @@ public func stridedSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: 
 struct GEMMSplit {
     static let sliceWidth = 16
     static let minimumMultiplyAdds = 1 << 18
+    static let minimumTokensPerThread = 256
+
+    /// Whether a product is a weight gradient to split over its inner dimension: Aᵀ·B with many
+    /// more tokens (k) than either output side, so each thread's partial C is small.
+    static func overK(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int) -> Bool {
+        transposeA && !transposeB && kernelThreadCount > 1 && k >= 2 * minimumTokensPerThread
+            && k >= 2 * Swift.max(m, n) && m * n * k >= minimumMultiplyAdds
+    }
 
     let alongRows: Bool
     let extent: Int
