@@ -16,14 +16,13 @@ PRETRAIN_CONFIG="${PRETRAIN_CONFIG:-configs/braven-tiny.yaml}"
 PRETRAIN_STEPS="${PRETRAIN_STEPS:-1500}"
 UNLABELLED_SPEAKERS="${UNLABELLED_SPEAKERS:-240}"
 PRETRAIN_SET=(--set train.steps="$PRETRAIN_STEPS" --set data.unlabelled_speakers="$UNLABELLED_SPEAKERS")
-# Word lip reading with RAVEn's tower, 10 % of the labels: FINETUNE_SET, tower_sets, accuracy.
+# Word lip reading with RAVEn's tower, 10 % of the labels: FINETUNE_SET, add_tower_sets, build_duet, accuracy.
 source scripts/lib/lipread-recipe.sh
 
 stage() { printf '\n== %s ==\n' "$*"; }
 
 stage "1/7 building duet in release (installing the Debian packages it needs when missing)"
-bash scripts/install-deps.sh
-swift build -c release --product duet
+build_duet
 duet=.build/release/duet
 runs="runs/demo-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$runs"
@@ -36,9 +35,8 @@ echo "unlabelled: $UNLABELLED_SPEAKERS other speakers × 16 sentences, for pretr
 if [ "$UNLABELLED_SPEAKERS" -gt 0 ]; then corpus="the unlabelled corpus of $UNLABELLED_SPEAKERS other speakers"; else corpus="the training speakers' clips"; fi
 stage "3/7 pretraining $PRETRAIN_CONFIG ($PRETRAIN_STEPS steps) on $corpus, without labels"
 "$duet" pretrain --config "$PRETRAIN_CONFIG" "${PRETRAIN_SET[@]}" --run-dir "$runs/pretrain"
-mapfile -t tower < <(tower_sets "$runs/pretrain/config.yaml")
-for kv in "${tower[@]}"; do FINETUNE_SET+=(--set "$kv"); done
-echo "the fine-tunes build the pretrained video tower: ${tower[*]}"
+add_tower_sets "$runs/pretrain/config.yaml"
+echo "the fine-tunes build the pretrained video tower: ${TOWER[*]}"
 
 stage "4/7 lip reading of single words with $LABEL_FRACTION of the labels, from the pretrained video encoder ($FREEZE_STEPS steps of the head alone, then $((FINETUNE_STEPS - FREEZE_STEPS)) of the whole model)"
 "$duet" finetune --config "$FINETUNE_CONFIG" --init "$runs/pretrain/checkpoints/latest" \
@@ -50,7 +48,7 @@ stage "5/7 the same fine-tune from scratch (random initialisation, same seed, sa
 # Centring each clip's frames over time (data.video_norm: clip_mean) removes the speakers' faces
 # and lighting and keeps the lips' motion; from scratch it is the best 10 %-label recipe measured
 # here, better than the pretrained encoder (README, "Centring each clip over time").
-if [[ " ${tower[*]} " == *" data.video_norm=clip_mean "* ]]; then
+if [[ " ${TOWER[*]} " == *" data.video_norm=clip_mean "* ]]; then
     centred=""
     stage "6/7 skipped: the pretraining run already centred its frames, so the fine-tunes above did"
 else

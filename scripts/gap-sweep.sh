@@ -22,13 +22,11 @@ for file in "$run/config.yaml" "$run/checkpoints"; do
 done
 [ "$WORD_CLIPS" -gt 0 ] || { echo "error: WORD_CLIPS: must be above 0 (the sweep's corpora are word corpora)" >&2; exit 1; }
 
-bash scripts/install-deps.sh
-swift build -c release --product duet
+build_duet
 duet=.build/release/duet
 out="runs/gap-sweep-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-mapfile -t tower < <(tower_sets "$run/config.yaml")
-for kv in "${tower[@]}"; do FINETUNE_SET+=(--set "$kv"); done
+add_tower_sets "$run/config.yaml"
 
 # Rows of "SEED pretrained-test pretrained-valid scratch-test scratch-valid" as aligned lines with their gaps.
 format_rows() {

@@ -39,6 +39,17 @@ tower_sets() {
         | grep -E '^(model\.video\.|objective\.raven\.(layer_scale|positions)=|data\.(fps|clip_seconds|decode_size|video_norm)=)' \
         | grep -v '^model\.video\.drop_path='
 }
+# add_tower_sets CONFIG: appends the tower keys of a pretraining run's config.yaml to FINETUNE_SET
+# and lists them in TOWER (both fine-tunes of a pair need them, with or without --init).
+add_tower_sets() {
+    mapfile -t TOWER < <(tower_sets "$1")
+    local kv
+    for kv in "${TOWER[@]}"; do FINETUNE_SET+=(--set "$kv"); done
+}
+build_duet() {  # installs the Debian packages duet needs when missing and builds it in release
+    bash scripts/install-deps.sh
+    swift build -c release --product duet
+}
 accuracy() {  # accuracy RUN [SPLIT]: the accuracy (test by default) a fine-tuning run's evaluation wrote, in %
     local file
     file=$(ls "$1"/evaluation/step-*/metrics-"${2:-test}".json | tail -1)
