@@ -28,6 +28,22 @@ import Testing
         }
     }
 
+    /// Jobs posted while the worker is polling, falling asleep or asleep (gaps around its 200 µs
+    /// of polling): a lost wake-up would hang here, so the test has a time limit.
+    @Test(.timeLimit(.minutes(1))) func jobsArriveWhileTheWorkerFallsAsleep() {
+        let pool = KernelPool(workers: 1)
+        let sums = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0, count: 2)
+        let shared = UncheckedSendable(sums)
+        for call in 0..<400 {
+            pool.run(chunks: 2) { chunk in shared.value[chunk] += 1 }
+            let gap = [0.0, 150e-6, 190e-6, 200e-6, 210e-6, 250e-6, 1e-3][call % 7]
+            if gap > 0 { Thread.sleep(forTimeInterval: gap) }
+        }
+        #expect(sums[0] == 400 && sums[1] == 400)
+    }
+
     @Test func busyPoolRunsNestedAndConcurrentCallsItself() {
         let pool = KernelPool(workers: 1)
         let total = 64

@@ -48,12 +48,15 @@ import DuetTestSupport
         #expect(GEMMSplit(m: 8, n: 8, k: 8).slices == 1)
         #expect(GEMMSplit(m: 200, n: 40, k: 64).alongRows)
         #expect(!GEMMSplit(m: 20, n: 300, k: 64).alongRows)
+        #expect(GEMMSplit(m: 80, n: 300, k: 40).alongRows == (80 >= 32 * kernelThreadCount))
         for ta in [false, true] {
             for tb in [false, true] {
                 check(m: 7, n: 5, k: 3, ta: ta, tb: tb)                    // one slice
                 check(m: 40, n: 6, k: 5, ta: ta, tb: tb)                   // one slice, taller than 16 rows
                 check(m: 200, n: 40, k: 64, ta: ta, tb: tb)               // rows, a ragged last slice
                 check(m: 20, n: 300, k: 64, ta: ta, tb: tb)               // columns
+                check(m: 20, n: 300, k: 64, ta: ta, tb: tb, pad: 3, alpha: 0.5, beta: -0.5) // columns, strided
+                check(m: 80, n: 300, k: 40, ta: ta, tb: tb)               // rows though wider than tall
                 check(m: 97, n: 70, k: 50, ta: ta, tb: tb, pad: 3, alpha: 0.5, beta: 1) // strided, accumulating
             }
         }

@@ -37,10 +37,12 @@ final class KernelPool: @unchecked Sendable {
 
     init(workers count: Int) {
         workers = (0..<max(0, count)).map { _ in Worker() }
+        // A pool lives as long as the process: its threads hold it and never return (the kernels
+        // share one; tests make a few small ones).
         for (index, worker) in workers.enumerated() {
-            let thread = Thread { [unowned self] in self.serve(chunk: index + 1, worker) }
+            let thread = Thread { self.serve(chunk: index + 1, worker) }
             thread.name = "duet-kernel-\(index + 1)"
-            thread.stackSize = 1 << 20
+            thread.stackSize = 8 << 20  // the size of the main thread's stack: chunks run the same code
             thread.start()
         }
     }

@@ -50,6 +50,7 @@ private func sgemmSplitOverK(_ call: SgemmCall, m: Int, n: Int) {
     let k = call.k
     let parts = parallelChunkCount(k, grain: GEMMSplit.minimumTokensPerThread)
     let partials = Tensor(uninitializedShape: [(parts - 1) * m * n])
+    defer { withExtendedLifetime(partials) {} }
     let partialBase = UncheckedSendable(partials.pointer)
     parallelChunks(k, grain: GEMMSplit.minimumTokensPerThread) { part, tokens in
         // Part 0 writes C itself (with the call's beta); the others write their own scratch.
