@@ -1,6 +1,5 @@
 // The kernels' parallel loops: rows of a kernel split into contiguous ranges, range i always on
 // kernel thread i (KernelPool).
-import Dispatch
 import Foundation
 import CBLAS
 
