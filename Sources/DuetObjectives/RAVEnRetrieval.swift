@@ -1,36 +1,42 @@
-// Where RAVEn aligns audio and video, for audio↔video retrieval: the video student's frames
-// through the video→audio predictor against the audio teacher's targets, the pair its v2a loss
-// pulls together (the two towers' own features live in spaces nothing aligns).
+// Where RAVEn aligns audio and video, for audio↔video retrieval: the two cross-modal predictors
+// against the other modality's teacher targets, the pairs the v2a and a2v losses pull together
+// (the two towers' own features live in spaces nothing aligns).
 import DuetModels
 import DuetNN
 import DuetTensor
 
 extension RAVEn {
-    /// Video: g_va(f_v(x_v)) with no step masked; audio: the audio teacher's targets f̄_a(x_a);
-    /// both as frame-aligned sequences (`alignedUnitFrames`), so that the cosine of two rows is
-    /// the mean over frames of the frame-by-frame cosine the v2a loss scores. [B, steps × audio
-    /// width]. A time mean would drop the alignment, and BRAVEn's targets, normalised per channel
-    /// over time, average to nothing. The audio side is the teacher's targets rather than the a2a
-    /// predictor's output: they are what the v2a loss regresses, where a second predictor would
-    /// add its own error.
+    /// Audio row: [f̄_a(x_a), g_av(f_a(x_a))]; video row: [g_va(f_v(x_v)), f̄_v(x_v)]; each half a
+    /// frame-aligned sequence (`alignedUnitFrames`) scaled by 1/√2, no step masked. The dot product
+    /// of an audio row and a video row is then the mean of the two losses' scores, each the mean
+    /// frame-by-frame cosine: ½·(cos(f̄_a, g_va(f_v)) + cos(g_av(f_a), f̄_v)). [B, 2 · steps · width].
+    /// A time mean would drop the alignment, and BRAVEn's targets, normalised per channel over
+    /// time, average to nothing. The audio side of the v2a pair is the teacher's targets rather
+    /// than the a2a predictor's output: they are what the v2a loss regresses.
     public func retrievalFeatures(_ batch: ObjectiveBatch, tokens: Tensor, modality: Modality,
                                   context: ForwardContext) throws(ObjectiveError) -> Tensor {
         let b = tokens.shape[0]
         let lengths = stepLengths(batch, batch: b)
         let padding = lengths.allSatisfy { $0 >= steps } ? nil : lengths
-        let frames: Tensor
-        switch modality {
-        case .video:
-            frames = noGrad {
-                videoToAudio(video.perStep(tokens), masked: Tensor.zeros([b, steps, 1]), context: context,
-                             keyPadding: padding.map { KeyPaddingMask(lengths: $0, keys: steps) })
+        let unmasked = Tensor.zeros([b, steps, 1])
+        let keyPadding = padding.map { KeyPaddingMask(lengths: $0, keys: steps) }
+        let x = try require(modality, in: batch)
+        let expected = [b] + (modality == .audio ? audioInput : videoInput)
+        guard x.shape == expected else { throw .shapeMismatch(objective: name, what: modality.rawValue, expected: expected, got: x.shape) }
+        let halves: (Tensor, Tensor) = noGrad {
+            switch modality {
+            case .video:
+                return (videoToAudio(video.perStep(tokens), masked: unmasked, context: context, keyPadding: keyPadding),
+                        targets(videoTeacher, x, padding, context))
+            case .audio:
+                return (targets(audioTeacher, x, padding, context),
+                        audioToVideo(audio.perStep(tokens), masked: unmasked, context: context, keyPadding: keyPadding))
             }
-        case .audio:
-            let a = try require(.audio, in: batch)
-            guard a.shape == [b] + audioInput else { throw .shapeMismatch(objective: name, what: "audio", expected: [b] + audioInput, got: a.shape) }
-            frames = noGrad { targets(audioTeacher, a, padding, context) }
         }
-        return noGrad { Self.alignedUnitFrames(frames, lengths: lengths) }
+        return noGrad {
+            Tensor.concat([Self.alignedUnitFrames(halves.0, lengths: lengths), Self.alignedUnitFrames(halves.1, lengths: lengths)],
+                          axis: 1) * (1 / Float(2).squareRoot())
+        }
     }
 
     /// `frames` [B, T, D] with each of sample b's first `lengths[b]` frames L2-normalised and

@@ -223,34 +223,49 @@ import DuetTestSupport
         return flat
     }
 
-    @Test func retrievalPairsTheVideoToAudioPredictionWithTheAudioTeachersTargets() throws {
+    @Test func retrievalPairsEachCrossModalPredictionWithTheOtherTeachersTargets() throws {
         let raven = Self.objective()
         var batch = Self.batch()
         batch.videoLengths = [6, 4, 6]
         let context = ForwardContext.evaluation
         let videoTokens = try raven.encode(batch, modality: .video, context: context)
+        let audioTokens = try raven.encode(batch, modality: .audio, context: context)
         let video = try raven.retrievalFeatures(batch, tokens: videoTokens, modality: .video, context: context)
-        let audio = try raven.retrievalFeatures(batch, tokens: raven.encode(batch, modality: .audio, context: context),
-                                                modality: .audio, context: context)
-        #expect(video.shape == [3, 6 * 16] && audio.shape == [3, 6 * 16] && !video.requiresGrad && !audio.requiresGrad)
-        // Computed here: v2a over the student's frames with nothing masked (padding not attended),
-        // and the audio teacher's output; each valid frame at unit length over √frames, padding zero.
-        let (prediction, targets) = noGrad {
-            (raven.videoToAudio(videoTokens, masked: Tensor.zeros([3, 6, 1]), context: context,
-                                keyPadding: KeyPaddingMask(lengths: [6, 4, 6], keys: 6)),
-             raven.audioTeacher(batch.audio!, context: context, keyPadding: KeyPaddingMask(lengths: [6, 4, 6], keys: 6)))
+        let audio = try raven.retrievalFeatures(batch, tokens: audioTokens, modality: .audio, context: context)
+        let half = 6 * 16
+        #expect(video.shape == [3, 2 * half] && audio.shape == [3, 2 * half] && !video.requiresGrad && !audio.requiresGrad)
+        // Computed here, nothing masked and padding not attended: audio = [f̄_a, g_av(f_a)],
+        // video = [g_va(f_v), f̄_v]; each valid frame at unit length over √(2·frames), padding zero.
+        let padding = KeyPaddingMask(lengths: [6, 4, 6], keys: 6)
+        let (v2a, a2v, audioTargets, videoTargets) = noGrad {
+            (raven.videoToAudio(videoTokens, masked: Tensor.zeros([3, 6, 1]), context: context, keyPadding: padding),
+             raven.audioToVideo(audioTokens, masked: Tensor.zeros([3, 6, 1]), context: context, keyPadding: padding),
+             raven.audioTeacher(batch.audio!, context: context, keyPadding: padding),
+             raven.videoTeacher(batch.video!, context: context, keyPadding: padding))
         }
         for (b, n) in [(0, 6), (1, 4), (2, 6)] {
-            for (rows, frames) in [(video, prediction), (audio, targets)] {
-                let expected = Self.alignedUnitFrames(frames, sample: b, frames: n)
-                for c in 0..<(6 * 16) { #expect(abs(Double(rows.pointer[b * 6 * 16 + c]) - expected[c]) < 1e-5) }
+            for (rows, first, second) in [(video, v2a, videoTargets), (audio, audioTargets, a2v)] {
+                let expected = Self.alignedUnitFrames(first, sample: b, frames: n) + Self.alignedUnitFrames(second, sample: b, frames: n)
+                for c in 0..<(2 * half) {
+                    #expect(abs(Double(rows.pointer[b * 2 * half + c]) - expected[c] / Double(2).squareRoot()) < 1e-5)
+                }
             }
         }
-        // The audio side is the teacher's, not the student's: they differ once the student moves.
+        // An audio row against a video row: the mean of the two pairs' frame-by-frame cosines.
+        func meanCosine(_ p: Tensor, _ q: Tensor, _ i: Int, _ j: Int, frames n: Int) -> Double {
+            zip(Self.alignedUnitFrames(p, sample: i, frames: n), Self.alignedUnitFrames(q, sample: j, frames: n)).map(*).reduce(0, +)
+        }
+        let dot = (0..<(2 * half)).map { Double(audio.pointer[0 * 2 * half + $0]) * Double(video.pointer[2 * 2 * half + $0]) }.reduce(0, +)
+        #expect(abs(dot - 0.5 * (meanCosine(audioTargets, v2a, 0, 2, frames: 6) + meanCosine(a2v, videoTargets, 0, 2, frames: 6))) < 1e-5)
+        // The v2a pair's audio half is the teacher's, not the student's: it stays when the student moves.
         let student = raven.store["audio_encoder.norm.bias"]!.value
         for i in 0..<student.count { student.pointer[i] += 0.5 }
         let again = try raven.retrievalFeatures(batch, tokens: raven.encode(batch, modality: .audio, context: context),
                                                 modality: .audio, context: context)
-        #expect(again.scalars == audio.scalars)
+        for b in 0..<3 {
+            let teacherHalf = (b * 2 * half)..<(b * 2 * half + half), predictedHalf = (b * 2 * half + half)..<((b + 1) * 2 * half)
+            #expect(Array(again.scalars[teacherHalf]) == Array(audio.scalars[teacherHalf]))
+            #expect(Array(again.scalars[predictedHalf]) != Array(audio.scalars[predictedHalf]))
+        }
     }
 }
