@@ -11,8 +11,8 @@ extension RAVEn {
     /// of an audio row and a video row is then the mean of the two losses' scores, each the mean
     /// frame-by-frame cosine: ½·(cos(f̄_a, g_va(f_v)) + cos(g_av(f_a), f̄_v)). [B, 2 · steps · width].
     /// A time mean would drop the alignment, and BRAVEn's targets, normalised per channel over
-    /// time, average to nothing. The audio side of the v2a pair is the teacher's targets rather
-    /// than the a2a predictor's output: they are what the v2a loss regresses.
+    /// time, average to nothing. The audio side of the v2a pair is the v2a loss's own target (the
+    /// teacher's, or the filterbank's) rather than the a2a predictor's output.
     public func retrievalFeatures(_ batch: ObjectiveBatch, tokens: Tensor, modality: Modality,
                                   context: ForwardContext) throws(ObjectiveError) -> Tensor {
         let b = tokens.shape[0]
@@ -29,7 +29,9 @@ extension RAVEn {
                 return (videoToAudio(video.perStep(tokens), masked: unmasked, context: context, keyPadding: keyPadding),
                         targets(videoTeacher, x, padding, context))
             case .audio:
-                return (targets(audioTeacher, x, padding, context),
+                // The v2a pair's audio side is what that loss regresses: the teacher's targets, or
+                // the clip's own filterbank steps with `video_to_audio_targets: filterbank`.
+                return (options.videoToAudioTargets == .filterbank ? filterbankTargets(x) : targets(audioTeacher, x, padding, context),
                         audioToVideo(audio.perStep(tokens), masked: unmasked, context: context, keyPadding: keyPadding))
             }
         }

@@ -268,4 +268,26 @@ import DuetTestSupport
             #expect(Array(again.scalars[predictedHalf]) != Array(audio.scalars[predictedHalf]))
         }
     }
+
+    @Test func retrievalWithFilterbankTargetsPairsTheVideoPredictionWithTheFilterbank() throws {
+        var options = RAVEn.Options()
+        options.videoToAudioTargets = .filterbank
+        let raven = Self.objective(options)
+        let batch = Self.batch()
+        let context = ForwardContext.evaluation
+        let videoTokens = try raven.encode(batch, modality: .video, context: context)
+        let video = try raven.retrievalFeatures(batch, tokens: videoTokens, modality: .video, context: context)
+        let audio = try raven.retrievalFeatures(batch, tokens: raven.encode(batch, modality: .audio, context: context),
+                                                modality: .audio, context: context)
+        // v2a predicts 4 frames × 8 mels a step, a2v the video width (16): rows of 6·32 + 6·16.
+        let (fbHalf, half) = (6 * 32, 6 * 16)
+        #expect(video.shape == [3, fbHalf + half] && audio.shape == [3, fbHalf + half])
+        let filterbank = noGrad { raven.filterbankTargets(batch.audio!) }
+        for b in 0..<3 {
+            let expected = Self.alignedUnitFrames(filterbank, sample: b, frames: 6)
+            for c in 0..<fbHalf {
+                #expect(abs(Double(audio.pointer[b * (fbHalf + half) + c]) - expected[c] / Double(2).squareRoot()) < 1e-5)
+            }
+        }
+    }
 }
