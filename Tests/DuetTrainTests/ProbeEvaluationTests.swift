@@ -65,6 +65,16 @@ import Testing
         #expect(clips > 3 && clips % 3 != 0 && values["retrieval/chance_r1"] == 1 / Double(clips), "every clip, the last batch short")
     }
 
+    @Test func retrievalRowsOfDifferentWidthsAreSkippedWithANote() throws {
+        var (folder, config) = try corpusAndConfig()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        config.train.batchSize = 3
+        let notes = NoteLog()
+        let values = try ProbeEvaluation(config: config, log: notes.append).run(ClipCodeObjective(videoWidth: 24))
+        #expect(values["retrieval/a2v_r1"] == nil && values["retrieval/chance_r1"] == nil && values["probe/video_acc"] != nil)
+        #expect(notes.lines.contains { $0.contains("retrieval skipped") && $0.contains("32 and 24") })
+    }
+
     @Test func missingLabelsAreNamed() throws {
         let (folder, config) = try corpusAndConfig()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -77,8 +87,16 @@ import Testing
 
 /// An objective whose tokens are noise (different for audio and video) and whose retrieval rows
 /// are a code of the clip's id, the same for both modalities.
+/// Collects the probe's log lines.
+private final class NoteLog: @unchecked Sendable {
+    private(set) var lines: [String] = []
+    func append(_ line: String) { lines.append(line) }
+}
+
 private struct ClipCodeObjective: PretrainingObjective {
     let store = ParameterStore(seed: 0)
+    /// The video rows' width (the audio's is 32); another width makes rows no cosine can compare.
+    var videoWidth = 32
     var name: String { "clip-code" }
     var encodedModalities: [Modality] { [.audio, .video] }
 
@@ -92,10 +110,11 @@ private struct ClipCodeObjective: PretrainingObjective {
 
     func retrievalFeatures(_ batch: ObjectiveBatch, tokens: Tensor, modality: Modality,
                            context: ForwardContext) throws(ObjectiveError) -> Tensor {
+        let width = modality == .video ? videoWidth : 32
         let codes = batch.ids.map { id -> [Float] in
             let hash = id.unicodeScalars.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1.value)) &* 1_099_511_628_211 }
-            return Tensor.randomNormal([32], stream: RandomStream(seed: hash)).scalars
+            return Array(Tensor.randomNormal([32], stream: RandomStream(seed: hash)).scalars.prefix(width))
         }
-        return Tensor(shape: [batch.batchSize, 32], scalars: codes.flatMap { $0 })
+        return Tensor(shape: [batch.batchSize, width], scalars: codes.flatMap { $0 })
     }
 }

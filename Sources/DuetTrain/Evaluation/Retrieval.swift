@@ -11,9 +11,9 @@ public struct RetrievalRecall: Sendable, Equatable {
     /// Queries (and candidates) compared; chance recall@k is k / count.
     public var count: Int
 
-    /// Recall at each of `ks` between row i of `audio` and row i of `video` (both [N, D]).
+    /// Recall at each of `ks` between row i of `audio` and row i of `video` (both [N, D], one D).
     public init(audio: Tensor, video: Tensor, ks: [Int] = [1, 5]) {
-        precondition(audio.shape.count == 2 && audio.shape[0] == video.shape[0], "one audio row per video row")
+        precondition(audio.shape.count == 2 && audio.shape == video.shape, "one audio row per video row, of one width: \(audio.shape), \(video.shape)")
         let similarity = noGrad {
             Tensor.matmul(audio.l2Normalized(axis: 1), video.l2Normalized(axis: 1), transposeB: true)
         }
