@@ -123,6 +123,9 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
     case collapsed(objective: String, monitor: String, value: Double, threshold: Double, step: Int)
     /// The objective has no encoder for that modality (a probe asked for it).
     case cannotEncode(objective: String, modality: String)
+    /// A training batch too small for a layer that normalises over the batch (a batch norm over
+    /// pooled features needs two samples or more per channel).
+    case batchTooSmall(objective: String, size: Int, needed: Int, why: String)
 
     public var description: String {
         switch self {
@@ -135,6 +138,9 @@ public enum ObjectiveError: Error, CustomStringConvertible, Sendable {
                 + "stopping (lower the learning rate, raise the EMA start, or check the data)"
         case let .cannotEncode(objective, modality):
             return "\(objective) has no \(modality) encoder to probe"
+        case let .batchTooSmall(objective, size, needed, why):
+            return "\(objective): a training batch of \(size) clip\(size == 1 ? "" : "s"), \(why) needs at least \(needed) "
+                + "(raise train.batch_size, or fewer clips failed to decode with data.on_bad_file: skip)"
         }
     }
 }

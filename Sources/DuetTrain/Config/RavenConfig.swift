@@ -124,11 +124,28 @@ extension RunConfig {
             try path["model.audio.frames"].require(model.audio.frames % perToken == 0,
                 "must be a multiple of \(perToken) (one audio token per video time step of \(perToken) filterbank frames), got \(model.audio.frames)")
         }
+        // Rules on the towers themselves, which fine-tuning tasks build from model.* as well.
+        if objective.raven.positions == .rotary {
+            try validateRotaryTowers(at: path)
+        }
+        if buildsLipReadingTower {
+            try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
+        }
         // A fine-tuning task builds its towers from model.* alone, whatever objective.name says.
         guard task == nil else { return }
+        let used = ObjectiveFactory.modalities(of: self)
+        // Only raven builds the filterbank-frame tower and the lip-reading tower only where
+        // `buildsLipReadingTower` says; every other objective cuts patches and tubelets from the
+        // same keys, so the key that would be ignored is refused.
+        if used.audio && objective.name != "raven" {
+            try path["model.audio.tokens"].require(model.audio.tokens == .patches,
+                "\(objective.name) reads filterbank patches (only raven and fine-tunes build the frame tower), got \(model.audio.tokens.rawValue)")
+        }
+        if used.video && model.video.frontEnd == .lipResNet && !buildsLipReadingTower {
+            throw path["model.video.front_end"].invalid(
+                "\(objective.name) builds a ViT over patches or tubelets; lip_resnet is for raven, data2vec2, mavil, mae-video, mvd and fine-tunes")
+        }
         switch objective.name {
-        case "mae-audio":
-            try path["model.audio.tokens"].require(model.audio.tokens == .patches, "mae-audio reads patches, got \(model.audio.tokens.rawValue)")
         case "raven":
             try path["model.audio.tokens"].require(model.audio.tokens == .frames,
                 "raven aligns audio and video frame by frame: use frames (one audio token per video time step)")
@@ -143,12 +160,6 @@ extension RunConfig {
                 "must be \(steps * videoFramesPerStep * perFrame) (model.video.frames \(model.video.frames) × \(perFrame) filterbank frames a video frame), got \(model.audio.frames)")
         default:
             break
-        }
-        if objective.raven.positions == .rotary {
-            try validateRotaryTowers(at: path)
-        }
-        if buildsLipReadingTower {
-            try path["model.video.color"].require(model.video.color == .gray, "the lip-reading front-end reads gray frames")
         }
     }
 }

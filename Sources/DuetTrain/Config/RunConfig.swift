@@ -43,6 +43,10 @@ public struct RunConfig: ConfigSection, Equatable, Sendable {
             try path["data.decode_size"].require(size >= model.video.size,
                 "must be at least model.video.size (\(model.video.size)), the crop cut from it, got \(size)")
         }
+        if let task, task.kind == .word, task.headNorm {
+            try path["train.batch_size"].require(train.batchSize >= 2,
+                "must be at least 2 with task.head_norm: the word head standardises over the batch (set task.head_norm: false for batches of 1), got \(train.batchSize)")
+        }
         if task != nil {
             try path["train.probe_every"].require(train.probeEvery == 0,
                 "must be 0 in a fine-tuning run (task): probes score pretraining encoders; the run evaluates its task itself")

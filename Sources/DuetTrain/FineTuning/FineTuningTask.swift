@@ -147,6 +147,11 @@ public struct FineTuningTask: PretrainingObjective {
     public func callAsFunction(_ batch: ObjectiveBatch, context: StepContext) throws(ObjectiveError) -> ObjectiveOutput {
         if freezeSteps > 0 && context.forward.isTraining { setEncodersTrainable(context.step >= freezeSteps) }
         guard let labels = batch.labels else { throw .missingModality(objective: name, modality: "labels") }
+        if classifier?.norm != nil && context.forward.isTraining && labels.count < 2 {
+            // PyTorch stops here too ("Expected more than 1 value per channel when training"):
+            // one clip's batch variance is zero and the head's running statistics become NaN.
+            throw .batchTooSmall(objective: name, size: labels.count, needed: 2, why: "the word head's batch norm (task.head_norm)")
+        }
         let (logits, steps) = try self.logits(batch, context: context.forward)
         if kind == .word {
             let targets = labels.map { $0.first ?? -100 }
