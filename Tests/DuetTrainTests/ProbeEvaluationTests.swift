@@ -69,10 +69,10 @@ import Testing
         var (folder, config) = try corpusAndConfig()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         config.train.batchSize = 3
-        let notes = NoteLog()
-        let values = try ProbeEvaluation(config: config, log: notes.append).run(ClipCodeObjective(videoWidth: 24))
+        var lines: [String] = []
+        let values = try ProbeEvaluation(config: config) { lines.append($0) }.run(ClipCodeObjective(videoWidth: 24))
         #expect(values["retrieval/a2v_r1"] == nil && values["retrieval/chance_r1"] == nil && values["probe/video_acc"] != nil)
-        #expect(notes.lines.contains { $0.contains("retrieval skipped") && $0.contains("32 and 24") })
+        #expect(lines.contains { $0.contains("retrieval skipped") && $0.contains("32 and 24") })
     }
 
     @Test func missingLabelsAreNamed() throws {
@@ -87,12 +87,6 @@ import Testing
 
 /// An objective whose tokens are noise (different for audio and video) and whose retrieval rows
 /// are a code of the clip's id, the same for both modalities.
-/// Collects the probe's log lines.
-private final class NoteLog: @unchecked Sendable {
-    private(set) var lines: [String] = []
-    func append(_ line: String) { lines.append(line) }
-}
-
 private struct ClipCodeObjective: PretrainingObjective {
     let store = ParameterStore(seed: 0)
     /// The video rows' width (the audio's is 32); another width makes rows no cosine can compare.

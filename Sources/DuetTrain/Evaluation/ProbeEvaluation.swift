@@ -57,11 +57,13 @@ public struct ProbeEvaluation {
                 values["probe/\(modality.rawValue)_fold_acc"] = folds
             }
         }
-        if let audio = test[.audio]?.retrieval, let video = test[.video]?.retrieval, audio.shape[1] != video.shape[1] {
+        if let audio = test[.audio]?.retrieval, let video = test[.video]?.retrieval {
             // Rows of different widths live in spaces nothing aligns (mean tokens of towers of
             // different widths): there is no cosine to rank by.
-            log?("retrieval skipped: \(objective.name)'s audio and video retrieval rows differ in width (\(audio.shape[1]) and \(video.shape[1]))")
-        } else if let audio = test[.audio]?.retrieval, let video = test[.video]?.retrieval {
+            guard audio.shape[1] == video.shape[1] else {
+                log?("retrieval skipped: \(objective.name)'s audio and video retrieval rows differ in width (\(audio.shape[1]) and \(video.shape[1]))")
+                return values
+            }
             let recall = RetrievalRecall(audio: audio, video: video, ks: [1, 5])
             values["retrieval/a2v_r1"] = recall.audioToVideo[1]
             values["retrieval/a2v_r5"] = recall.audioToVideo[5]
